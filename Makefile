@@ -1,0 +1,99 @@
+# Real-time operations analytics: every operation goes through this Makefile.
+# Quick start (local mode): make up && make ddl && make processor-run   (and make producer in another terminal)
+# Everything at once: make demo.   Tests: make test.
+
+SHELL := /bin/bash
+-include .env
+INFRA_MODE ?= local
+DATA_DIR ?= .data
+RATE ?= 200
+
+export RTOA_HOME := $(CURDIR)
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+# kafkajs 2.2.4 sets negative timeouts when idle; Node >= 23 warns each time (harmless).
+NODE := node --disable-warning=TimeoutNegativeWarning
+COMPOSE := docker compose -f infra/docker-compose.yml --env-file $(if $(wildcard .env),.env,.env_template)
+SETUP_STAMP := .tools/setup.stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq demo test typecheck lint format
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
+	@echo "  (INFRA_MODE=$(INFRA_MODE); set it in .env)"
+
+$(SETUP_STAMP): package.json pnpm-lock.yaml pnpm-workspace.yaml infra/kafka/pom.xml $(wildcard packages/*/package.json)
+	@bash scripts/setup.sh
+	@touch $@
+
+setup: ## Install Node 24, pnpm, dependencies and the Kafka jars (idempotent)
+	@bash scripts/setup.sh
+	@touch $(SETUP_STAMP)
+
+up: $(SETUP_STAMP) ## Start the infrastructure (local Kafka broker, or docker compose)
+ifeq ($(INFRA_MODE),docker)
+	$(COMPOSE) up -d --wait
+else
+	@bash scripts/kafka.sh start
+	@echo "ClickHouse runs embedded (chDB) in each program; its data lives in $(DATA_DIR)/chdb."
+endif
+
+down: ## Stop the infrastructure (data is kept)
+ifeq ($(INFRA_MODE),docker)
+	$(COMPOSE) down
+else
+	@bash scripts/kafka.sh stop
+endif
+
+clean: ## Stop everything and DELETE all data (needs CONFIRM=1)
+	@if [ "$(CONFIRM)" != 1 ]; then echo "This deletes all Kafka and ClickHouse data. Run: make clean CONFIRM=1"; exit 1; fi
+ifeq ($(INFRA_MODE),docker)
+	$(COMPOSE) down -v
+else
+	@bash scripts/kafka.sh clean
+	rm -rf $(DATA_DIR)
+endif
+
+logs: ## Follow the infrastructure logs
+ifeq ($(INFRA_MODE),docker)
+	$(COMPOSE) logs -f
+else
+	@bash scripts/kafka.sh logs
+endif
+
+ddl: $(SETUP_STAMP) ## Apply db/*.sql in order (idempotent; recorded in schema_migrations)
+	@$(NODE) packages/cli/src/main.ts ddl
+
+processor-run: $(SETUP_STAMP) ## Run the stream processor in the foreground (Ctrl-C stops it cleanly)
+	@$(NODE) packages/processor/src/main.ts
+
+producer: $(SETUP_STAMP) ## Produce simulated events at low load (10/s)
+	@$(NODE) packages/producer/src/main.ts --rate 10 $(ARGS)
+
+producer-high: $(SETUP_STAMP) ## Produce at high load (RATE=200/s by default; e.g. make producer-high RATE=5000)
+	@$(NODE) packages/producer/src/main.ts --rate $(RATE) $(ARGS)
+
+chclient: $(SETUP_STAMP) ## SQL shell (read-only); one-shot: make chclient Q="SELECT count() FROM raw_events"
+ifdef Q
+	@$(NODE) packages/cli/src/main.ts chclient -q "$$Q"
+else
+	@$(NODE) packages/cli/src/main.ts chclient
+endif
+
+dlq: $(SETUP_STAMP) ## Show the newest dead letters (LIMIT=20)
+	@$(NODE) packages/cli/src/main.ts dlq --limit $(or $(LIMIT),20)
+
+demo: $(SETUP_STAMP) ## Set up and run everything (broker, DDL, processor, producer) and show QA results until Ctrl-C
+	@bash scripts/demo.sh
+
+test: $(SETUP_STAMP) ## Type-check, lint and run all tests (starts a local broker if none runs, stops it after)
+	@bash scripts/test.sh
+
+typecheck: $(SETUP_STAMP) ## TypeScript, strict
+	@pnpm -s typecheck
+
+lint: $(SETUP_STAMP) ## Biome lint + format check
+	@pnpm -s lint
+
+format: $(SETUP_STAMP) ## Apply Biome formatting and safe fixes
+	@pnpm -s format

@@ -1,0 +1,180 @@
+import { Readable } from "node:stream"
+import { createClient, type ClickHouseClient as RawClient } from "@clickhouse/client"
+import { createChdbConnection } from "chdb/connection"
+import { type ConfigError, Context, Effect, Layer, Redacted } from "effect"
+import { ClickHouseConfig } from "./config.ts"
+import { ClickHouseError, messageOf } from "./errors.ts"
+
+/**
+ * One ClickHouse client for both infrastructure modes: @clickhouse/client over HTTP, or the same
+ * client over chDB's in-process connection. Settings are always rendered into the statement's own
+ * SETTINGS clause: chDB's connection turns `clickhouse_settings` into session-wide `SET`s that
+ * leak into later queries (seen with chdb 3.4.0), while a SETTINGS clause is scoped to one query.
+ */
+export interface ClickHouseClient {
+  readonly mode: ClickHouseConfig["_tag"]
+  /** Rows of a SELECT as objects (JSONEachRow). */
+  readonly query: <A = Record<string, unknown>>(
+    sql: string,
+    params?: Record<string, unknown>,
+  ) => Effect.Effect<ReadonlyArray<A>, ClickHouseError>
+  /** Any statement's output as text, in `format` unless the SQL names its own FORMAT. */
+  readonly queryText: (sql: string, format: string) => Effect.Effect<string, ClickHouseError>
+  /** A statement without a result (DDL, INSERT ... SELECT). */
+  readonly command: (sql: string) => Effect.Effect<void, ClickHouseError>
+  /** INSERT rows as JSONEachRow; `settings` become the INSERT's SETTINGS clause. */
+  readonly insert: (
+    table: string,
+    rows: ReadonlyArray<unknown>,
+    settings?: Readonly<Record<string, string | number>>,
+  ) => Effect.Effect<void, ClickHouseError>
+}
+
+export class ClickHouse extends Context.Tag("rtoa/ClickHouse")<ClickHouse, ClickHouseClient>() {}
+
+/** A second, read-only client for operator queries (the processor's /query route, chclient). */
+export class ClickHouseReadOnly extends Context.Tag("rtoa/ClickHouseReadOnly")<
+  ClickHouseReadOnly,
+  ClickHouseClient
+>() {}
+
+export interface ReadOnlyLimits {
+  readonly timeoutSeconds: number
+  readonly maxRows: number
+}
+
+const classify = (cause: unknown): ClickHouseError => {
+  const message = messageOf(cause)
+  const reason = /cannot lock file|another server instance/i.test(message)
+    ? "Locked"
+    : /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|Timeout error|closed/i.test(message)
+      ? "Unavailable"
+      : "Query"
+  return new ClickHouseError({ reason, message, cause })
+}
+
+const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: classify })
+
+const drain = async (stream: NodeJS.ReadableStream): Promise<string> => {
+  let text = ""
+  for await (const chunk of stream)
+    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8")
+  return text
+}
+
+const quote = (v: string | number) =>
+  typeof v === "number" ? String(v) : `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`
+const settingsClause = (settings?: Readonly<Record<string, string | number>>) => {
+  const entries = Object.entries(settings ?? {})
+  return entries.length === 0 ? "" : ` SETTINGS ${entries.map(([k, v]) => `${k}=${quote(v)}`).join(", ")}`
+}
+const hasFormat = (sql: string) => /\bFORMAT\s+[A-Za-z]+\s*;?\s*$/i.test(sql)
+const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, "")
+
+const wrap = (
+  raw: RawClient,
+  mode: ClickHouseConfig["_tag"],
+  perQuery: Record<string, string | number> | undefined,
+): ClickHouseClient => {
+  const clickhouse_settings = perQuery
+  return {
+    mode,
+    query: <A>(sql: string, params?: Record<string, unknown>) =>
+      attempt(async () => {
+        const rs = await raw.query({
+          query: stripSemicolon(sql),
+          format: "JSONEachRow",
+          ...(params ? { query_params: params } : {}),
+          ...(clickhouse_settings ? { clickhouse_settings } : {}),
+        })
+        return (await rs.json()) as ReadonlyArray<A>
+      }),
+    queryText: (sql, format) =>
+      attempt(async () => {
+        const body = stripSemicolon(sql)
+        const rs = await raw.exec({
+          query: hasFormat(body) ? body : `${body}\nFORMAT ${format}`,
+          ...(clickhouse_settings ? { clickhouse_settings } : {}),
+        })
+        return drain(rs.stream)
+      }),
+    command: (sql) =>
+      attempt(async () => {
+        await raw.command({
+          query: stripSemicolon(sql),
+          ...(clickhouse_settings ? { clickhouse_settings } : {}),
+        })
+      }),
+    insert: (table, rows, settings) =>
+      rows.length === 0
+        ? Effect.void
+        : attempt(async () => {
+            const body = rows.map((r) => JSON.stringify(r)).join("\n")
+            const rs = await raw.exec({
+              query: `INSERT INTO ${table}${settingsClause(settings)} FORMAT JSONEachRow`,
+              values: Readable.from([body]),
+            })
+            await drain(rs.stream)
+          }),
+  }
+}
+
+// @clickhouse/client bundles its own copy of client-common's types, so chDB's Connection (typed
+// against the published client-common) differs only nominally (a private field); same runtime shape.
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>["connection"]>
+const embeddedConnection = (dataPath: string) =>
+  createChdbConnection({ path: dataPath }) as unknown as ClientConnection
+
+const open = (config: ClickHouseConfig) =>
+  Effect.try({
+    try: () =>
+      config._tag === "Http"
+        ? createClient({
+            url: config.url,
+            database: config.database,
+            username: config.username,
+            password: Redacted.value(config.password),
+            request_timeout: 60_000,
+          })
+        : createClient({ connection: embeddedConnection(config.dataPath) }),
+    catch: classify,
+  })
+
+const acquire = (config: ClickHouseConfig) =>
+  Effect.acquireRelease(open(config), (raw) => Effect.promise(() => raw.close()).pipe(Effect.ignore))
+
+/** Opens the client and checks it answers, so a locked store or a dead server fails at start-up. */
+export const makeClickHouse = (config: ClickHouseConfig) =>
+  Effect.gen(function* () {
+    const raw = yield* acquire(config)
+    const client = wrap(raw, config._tag, undefined)
+    if (config._tag === "Embedded" && config.database !== "default") {
+      yield* client.command(`CREATE DATABASE IF NOT EXISTS ${config.database}`)
+      yield* client.command(`USE ${config.database}`)
+    }
+    yield* client.query("SELECT 1 AS ok")
+    return client
+  })
+
+/**
+ * A client that cannot change anything. Over HTTP the limits travel with every request; embedded,
+ * a separate chDB session is switched to readonly once (readonly=1 also freezes its settings).
+ */
+export const makeReadOnlyClickHouse = (config: ClickHouseConfig, limits: ReadOnlyLimits) =>
+  Effect.gen(function* () {
+    const settings = {
+      max_execution_time: limits.timeoutSeconds,
+      max_result_rows: limits.maxRows,
+      result_overflow_mode: "throw",
+    }
+    const raw = yield* acquire(config)
+    if (config._tag === "Http") return wrap(raw, config._tag, { ...settings, readonly: 1 })
+    const session = wrap(raw, config._tag, undefined)
+    if (config.database !== "default") yield* session.command(`USE ${config.database}`)
+    for (const [k, v] of Object.entries(settings)) yield* session.command(`SET ${k} = ${quote(v)}`)
+    yield* session.command("SET readonly = 1")
+    return session
+  })
+
+export const ClickHouseLive: Layer.Layer<ClickHouse, ClickHouseError | ConfigError.ConfigError> =
+  Layer.scoped(ClickHouse, Effect.flatMap(ClickHouseConfig, makeClickHouse))

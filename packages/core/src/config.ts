@@ -1,0 +1,157 @@
+import * as path from "node:path"
+import { Config, Duration, Redacted } from "effect"
+
+/**
+ * Typed configuration, read once at each program's edge from the environment (and `.env`, see
+ * env.ts). Every value names its variable; a bad value fails with that name and the accepted form.
+ */
+
+// Validation messages repeat the variable's name: Config.validate after a map or a default
+// reports an empty path, and a user must see which variable to fix.
+const positiveInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name}: expected a positive integer`, validation: (n) => n > 0 }),
+  )
+
+const ratio = (name: string, fallback: number) =>
+  Config.number(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({
+      message: `${name}: expected a number between 0 and 1`,
+      validation: (n) => n >= 0 && n <= 1,
+    }),
+  )
+
+const millis = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({
+      message: `${name}: expected a non-negative integer (milliseconds)`,
+      validation: (n) => n >= 0,
+    }),
+    Config.map(Duration.millis),
+  )
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/
+
+/** Where the data directory, embedded store and relative paths live (default: the repo root). */
+export const HomeDir = Config.string("RTOA_HOME").pipe(Config.withDefault(process.cwd()))
+
+export const InfraMode = Config.literal("local", "docker")("INFRA_MODE").pipe(Config.withDefault("local"))
+export type InfraMode = "local" | "docker"
+
+export interface KafkaConfig {
+  readonly brokers: ReadonlyArray<string>
+  readonly clientId: string
+  readonly topic: string
+  readonly dlqTopic: string
+  readonly groupId: string
+  readonly partitions: number
+}
+
+export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
+  brokers: Config.string("KAFKA_BROKERS").pipe(
+    Config.withDefault("127.0.0.1:19092"),
+    Config.map((s) =>
+      s
+        .split(",")
+        .map((b) => b.trim())
+        .filter((b) => b.length > 0),
+    ),
+    Config.validate({
+      message: "KAFKA_BROKERS: expected a comma-separated list of host:port (e.g. 127.0.0.1:19092)",
+      validation: (bs) => bs.length > 0 && bs.every((b) => hostPort.test(b)),
+    }),
+  ),
+  clientId: Config.string("KAFKA_CLIENT_ID").pipe(Config.withDefault("rtoa")),
+  topic: Config.string("KAFKA_TOPIC").pipe(Config.withDefault("events")),
+  dlqTopic: Config.string("KAFKA_DLQ_TOPIC").pipe(Config.withDefault("events_dlq")),
+  groupId: Config.string("KAFKA_GROUP_ID").pipe(Config.withDefault("rtoa-processor")),
+  partitions: positiveInt("KAFKA_TOPIC_PARTITIONS", 3),
+})
+
+/** The one difference between the two modes: an HTTP server, or the engine embedded in-process. */
+export type ClickHouseConfig =
+  | {
+      readonly _tag: "Http"
+      readonly url: string
+      readonly database: string
+      readonly username: string
+      readonly password: Redacted.Redacted
+    }
+  | { readonly _tag: "Embedded"; readonly dataPath: string; readonly database: string }
+
+export const ClickHouseConfig: Config.Config<ClickHouseConfig> = Config.all({
+  mode: InfraMode,
+  home: HomeDir,
+  url: Config.string("CLICKHOUSE_URL").pipe(
+    Config.validate({
+      message:
+        "CLICKHOUSE_URL: expected an http(s) URL such as http://127.0.0.1:8123 (or empty for the embedded engine)",
+      validation: (u) => u === "" || /^https?:\/\/[^\s/]+(\/.*)?$/.test(u),
+    }),
+    Config.withDefault(""),
+  ),
+  dataPath: Config.string("CLICKHOUSE_DATA_PATH").pipe(Config.withDefault(".data/chdb")),
+  database: Config.string("CLICKHOUSE_DATABASE").pipe(Config.withDefault("default")),
+  username: Config.string("CLICKHOUSE_USER").pipe(Config.withDefault("default")),
+  password: Config.redacted("CLICKHOUSE_PASSWORD").pipe(Config.withDefault(Redacted.make(""))),
+}).pipe(
+  Config.map((c): ClickHouseConfig => {
+    const url = c.url !== "" ? c.url : c.mode === "docker" ? "http://127.0.0.1:8123" : ""
+    return url !== ""
+      ? { _tag: "Http", url, database: c.database, username: c.username, password: c.password }
+      : { _tag: "Embedded", dataPath: path.resolve(c.home, c.dataPath), database: c.database }
+  }),
+)
+
+export interface ProcessorConfig {
+  readonly batchMaxRows: number
+  readonly batchMaxWait: Duration.Duration
+  readonly queueCapacity: number
+  readonly maxClockSkew: Duration.Duration
+  readonly httpHost: string
+  readonly httpPort: number
+  readonly httpToken: Redacted.Redacted | undefined
+  readonly queryTimeoutSeconds: number
+  readonly queryMaxRows: number
+  readonly shutdownTimeout: Duration.Duration
+}
+
+export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
+  batchMaxRows: positiveInt("BATCH_MAX_ROWS", 10_000),
+  batchMaxWait: millis("BATCH_MAX_WAIT_MS", 200),
+  queueCapacity: positiveInt("SOURCE_QUEUE_CAPACITY", 16),
+  maxClockSkew: millis("MAX_CLOCK_SKEW_MS", 5 * 60_000),
+  httpHost: Config.string("PROCESSOR_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
+  httpPort: Config.port("PROCESSOR_HTTP_PORT").pipe(Config.withDefault(8124)),
+  httpToken: Config.option(Config.redacted("PROCESSOR_HTTP_TOKEN")).pipe(
+    Config.map((o) => (o._tag === "Some" && Redacted.value(o.value) !== "" ? o.value : undefined)),
+  ),
+  queryTimeoutSeconds: positiveInt("QUERY_TIMEOUT_SECONDS", 10),
+  queryMaxRows: positiveInt("QUERY_MAX_ROWS", 10_000),
+  shutdownTimeout: millis("SHUTDOWN_TIMEOUT_MS", 15_000),
+})
+
+export interface ProducerConfig {
+  readonly rate: number
+  readonly total: number | undefined
+  readonly users: number
+  readonly duplicateRatio: number
+  readonly malformedRatio: number
+  readonly seed: number
+}
+
+export const ProducerConfig: Config.Config<ProducerConfig> = Config.all({
+  rate: positiveInt("PRODUCER_RATE", 10),
+  total: Config.option(
+    Config.integer("PRODUCER_TOTAL").pipe(
+      Config.validate({ message: "PRODUCER_TOTAL: expected a positive integer", validation: (n) => n > 0 }),
+    ),
+  ).pipe(Config.map((o) => (o._tag === "Some" ? o.value : undefined))),
+  users: positiveInt("PRODUCER_USERS", 5_000),
+  duplicateRatio: ratio("PRODUCER_DUPLICATE_RATIO", 0),
+  malformedRatio: ratio("PRODUCER_MALFORMED_RATIO", 0),
+  seed: Config.integer("PRODUCER_SEED").pipe(Config.withDefault(Date.now() % 2 ** 31)),
+})

@@ -1,0 +1,25 @@
+import { Data } from "effect"
+
+/** A ClickHouse call failed. `reason` tells callers whether a retry can help. */
+export class ClickHouseError extends Data.TaggedError("ClickHouseError")<{
+  readonly reason: "Locked" | "Unavailable" | "Query"
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** A Kafka client call (connect, produce, commit, admin) failed. */
+export class KafkaError extends Data.TaggedError("KafkaError")<{
+  readonly operation: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** A migration file could not be read, parsed or applied. */
+export class MigrationError extends Data.TaggedError("MigrationError")<{
+  readonly file: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export const messageOf = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)

@@ -1,0 +1,7 @@
+export * from "./clickhouse.ts"
+export * from "./config.ts"
+export * from "./env.ts"
+export * from "./errors.ts"
+export * from "./event.ts"
+export * from "./kafka.ts"
+export * from "./migrations.ts"

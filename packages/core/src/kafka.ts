@@ -1,0 +1,77 @@
+import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
+import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
+import { KafkaConfig } from "./config.ts"
+import { KafkaError, messageOf } from "./errors.ts"
+
+/** The kafkajs client for the configured brokers, plus the config it was built from. */
+export class KafkaClient extends Context.Tag("rtoa/KafkaClient")<
+  KafkaClient,
+  { readonly kafka: Kafka; readonly config: KafkaConfig }
+>() {}
+
+// kafkajs logs through its own logger; route warnings and errors to stderr as one line each.
+const logCreator =
+  () =>
+  ({ level, log }: LogEntry) => {
+    if (level > logLevel.WARN) return
+    const { message, timestamp: _t, logger: _l, ...extra } = log
+    const detail = Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : ""
+    process.stderr.write(`[kafkajs ${level === logLevel.ERROR ? "error" : "warn"}] ${message}${detail}\n`)
+  }
+
+export const makeKafka = (config: KafkaConfig): Kafka =>
+  new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    logLevel: logLevel.WARN,
+    logCreator,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+  })
+
+export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> = Layer.effect(
+  KafkaClient,
+  Effect.map(KafkaConfig, (config) => ({ kafka: makeKafka(config), config })),
+)
+
+export const kafkaTry = <A>(operation: string, f: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: f,
+    catch: (cause) => new KafkaError({ operation, message: messageOf(cause), cause }),
+  })
+
+/** A connected admin client for the scope's lifetime. */
+export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const admin = kafka.admin()
+      yield* kafkaTry("admin.connect", () => admin.connect())
+      return admin
+    }),
+    (admin) => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
+  )
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export const ensureTopics = (kafka: Kafka, topics: ReadonlyArray<{ topic: string; partitions: number }>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const admin = yield* adminClient(kafka)
+      const existing = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
+      const missing = topics.filter((t) => !existing.has(t.topic))
+      if (missing.length === 0) return
+      yield* kafkaTry("admin.createTopics", () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
+        }),
+      )
+    }),
+  )
+
+/** The topics every program expects: the event topic and its dead-letter topic. */
+export const ensureAppTopics = Effect.gen(function* () {
+  const { kafka, config } = yield* KafkaClient
+  yield* ensureTopics(kafka, [
+    { topic: config.topic, partitions: config.partitions },
+    { topic: config.dlqTopic, partitions: 1 },
+  ])
+})

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import type { ClickHouseClient } from "./clickhouse.ts"
+import { MigrationError, messageOf } from "./errors.ts"
+
+/** One numbered file under db/: `NNN_name.sql`, statements separated by `;` at a line end. */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly file: string
+  readonly checksum: string
+  readonly statements: ReadonlyArray<string>
+}
+
+export interface MigrationReport {
+  readonly applied: ReadonlyArray<string>
+  readonly skipped: ReadonlyArray<string>
+}
+
+const migrationFile = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/
+
+// Comments are dropped before splitting so a `;` inside one cannot end a statement.
+export const splitStatements = (sql: string): ReadonlyArray<string> =>
+  sql
+    .split("\n")
+    .map((line) => line.replace(/--.*$/, ""))
+    .join("\n")
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+
+export const readMigrations = (dir: string) =>
+  Effect.try({
+    try: (): ReadonlyArray<Migration> =>
+      fs
+        .readdirSync(dir)
+        .flatMap((file) => {
+          const m = migrationFile.exec(file)
+          if (!m?.[1] || !m[2]) return []
+          const text = fs.readFileSync(path.join(dir, file), "utf8")
+          return [
+            {
+              version: Number(m[1]),
+              name: m[2],
+              file,
+              checksum: createHash("sha256").update(text).digest("hex").slice(0, 16),
+              statements: splitStatements(text),
+            },
+          ]
+        })
+        .sort((a, b) => a.version - b.version),
+    catch: (cause) => new MigrationError({ file: dir, message: messageOf(cause), cause }),
+  })
+
+const ensureLedger = (ch: ClickHouseClient) =>
+  ch.command(
+    `CREATE TABLE IF NOT EXISTS schema_migrations
+     (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
+     ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+  )
+
+/**
+ * Applies, in order, the migrations not yet recorded in `schema_migrations`. Statements are
+ * idempotent (IF NOT EXISTS), so a run cut short is simply run again. A recorded migration whose
+ * file changed is an error: add a new numbered file instead.
+ */
+export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
+  Effect.gen(function* () {
+    const migrations = yield* readMigrations(dir)
+    yield* ensureLedger(ch)
+    const rows = yield* ch.query<{ version: number; checksum: string }>(
+      "SELECT version, checksum FROM schema_migrations FINAL",
+    )
+    const recorded = new Map(rows.map((r) => [Number(r.version), r.checksum]))
+    const applied: Array<string> = []
+    const skipped: Array<string> = []
+    for (const m of migrations) {
+      const checksum = recorded.get(m.version)
+      if (checksum === m.checksum) {
+        skipped.push(m.file)
+        continue
+      }
+      if (checksum !== undefined) {
+        return yield* new MigrationError({
+          file: m.file,
+          message: `${m.file} changed after it was applied (checksum ${checksum} -> ${m.checksum}); add a new numbered migration instead`,
+        })
+      }
+      for (const statement of m.statements) {
+        yield* ch
+          .command(statement)
+          .pipe(Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })))
+      }
+      yield* ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
+      applied.push(m.file)
+    }
+    return { applied, skipped } satisfies MigrationReport
+  })

@@ -1,0 +1,98 @@
+import {
+  ClickHouse,
+  ClickHouseConfig,
+  ClickHouseLive,
+  ClickHouseReadOnly,
+  ensureAppTopics,
+  KafkaClientLive,
+  makeReadOnlyClickHouse,
+  ProcessorConfig,
+} from "@rtoa/core"
+import { Duration, Effect, Fiber, Layer } from "effect"
+import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
+import { HttpLive } from "./http.ts"
+import { KafkaSourceLive } from "./kafka-source.ts"
+import { MetricsLive } from "./metrics.ts"
+import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
+import { ClickHouseSinkLive } from "./sink.ts"
+import { EventSource } from "./source.ts"
+import { TracingLive } from "./tracing.ts"
+
+const REQUIRED_TABLES = ["raw_events", "metrics_minutely", "metrics_minutely_input"] as const
+
+/** Fails at start-up, with what to do, when `make ddl` has not been run. */
+const checkSchema = Effect.gen(function* () {
+  const ch = yield* ClickHouse
+  const rows = yield* ch.query<{ name: string }>(
+    "SELECT name FROM system.tables WHERE database = currentDatabase()",
+  )
+  const present = new Set(rows.map((r) => r.name))
+  const missing = REQUIRED_TABLES.filter((t) => !present.has(t))
+  if (missing.length > 0) {
+    return yield* Effect.fail(new Error(`missing tables ${missing.join(", ")}: run \`make ddl\` first`))
+  }
+})
+
+/**
+ * Runs the pipeline until interrupted (SIGINT/SIGTERM via runMain), then drains: stop fetching,
+ * flush the last partial batch, commit it, and only then let the layers close the clients.
+ */
+export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutMs: number) =>
+  Effect.gen(function* () {
+    const source = yield* EventSource
+    // A daemon, not a child: a child fiber would be interrupted together with this one, mid-batch,
+    // and the drain below could not wait for it.
+    const pipeline = yield* Effect.forkDaemon(runPipeline(settings))
+    yield* Effect.logInfo("processor running")
+    yield* Fiber.join(pipeline).pipe(
+      Effect.onInterrupt(() =>
+        Effect.gen(function* () {
+          yield* Effect.logInfo("shutting down: flushing the last batch and committing")
+          yield* source.drain
+          const finished = yield* Fiber.await(pipeline).pipe(Effect.timeout(shutdownTimeoutMs), Effect.option)
+          if (finished._tag === "None") {
+            yield* Effect.logWarning(
+              `the last batch did not finish within ${shutdownTimeoutMs} ms; it will be replayed`,
+            )
+            yield* Fiber.interrupt(pipeline)
+          } else {
+            yield* Effect.logInfo("processor stopped")
+          }
+        }),
+      ),
+    )
+  })
+
+/** The whole processor program with its live layers, configured once from the environment. */
+export const processorProgram = Effect.gen(function* () {
+  const config = yield* ProcessorConfig
+  const chConfig = yield* ClickHouseConfig
+  const settings: PipelineSettings = {
+    batchMaxRows: config.batchMaxRows,
+    batchMaxWait: config.batchMaxWait,
+    maxClockSkew: config.maxClockSkew,
+    retry: defaultRetry,
+  }
+  const readOnly = Layer.scoped(
+    ClickHouseReadOnly,
+    makeReadOnlyClickHouse(chConfig, {
+      timeoutSeconds: config.queryTimeoutSeconds,
+      maxRows: config.queryMaxRows,
+    }),
+  )
+  const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
+  const stages = Layer.mergeAll(
+    KafkaSourceLive({ queueCapacity: config.queueCapacity, fromBeginning: true }),
+    ClickHouseSinkLive,
+    KafkaDeadLetterSinkLive,
+    HttpLive({ host: config.httpHost, port: config.httpPort, token: config.httpToken }),
+  ).pipe(Layer.provideMerge(readOnly))
+
+  const main = Effect.gen(function* () {
+    yield* checkSchema
+    yield* runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout))
+  })
+  yield* Effect.zipRight(ensureAppTopics, main.pipe(Effect.provide(stages))).pipe(
+    Effect.provide(Layer.mergeAll(infra, TracingLive)),
+  )
+})

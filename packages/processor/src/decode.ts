@@ -1,0 +1,45 @@
+import { decodeEvent } from "@rtoa/core"
+import { Either } from "effect"
+import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
+
+export interface DecodeResult {
+  readonly events: ReadonlyArray<DecodedEvent>
+  readonly deadLetters: ReadonlyArray<DeadLetter>
+}
+
+/**
+ * Decode stage: bytes -> contract-checked events; everything else becomes a dead letter with a
+ * reason, so one bad record never holds up or loses the valid ones beside it. Late events are
+ * accepted (they merge into their own minute); events further in the future than `maxSkewMs`
+ * beyond `nowMs` are refused, since a producer clock that far ahead would open windows early.
+ */
+export const decodeRecords = (
+  records: Iterable<SourceRecord>,
+  nowMs: number,
+  maxSkewMs: number,
+): DecodeResult => {
+  const events: Array<DecodedEvent> = []
+  const deadLetters: Array<DeadLetter> = []
+  for (const record of records) {
+    if (record.value === null || record.value.length === 0) {
+      deadLetters.push({ record, reason: "undecodable", detail: "empty message value" })
+      continue
+    }
+    const decoded = decodeEvent(record.value.toString("utf8"))
+    if (Either.isLeft(decoded)) {
+      deadLetters.push({ record, reason: decoded.left.reason, detail: decoded.left.detail })
+      continue
+    }
+    const event = decoded.right
+    if (event.event_time > nowMs + maxSkewMs) {
+      deadLetters.push({
+        record,
+        reason: "event_time_in_future",
+        detail: `event_time ${new Date(event.event_time).toISOString()} is more than ${maxSkewMs} ms ahead of the processor clock`,
+      })
+      continue
+    }
+    events.push({ event, record })
+  }
+  return { events, deadLetters }
+}

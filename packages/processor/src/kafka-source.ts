@@ -1,0 +1,116 @@
+import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
+import { Chunk, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
+import type { EachBatchPayload, KafkaMessage } from "kafkajs"
+import type { SourceRecord } from "./model.ts"
+import { EventSource, type EventSourceService } from "./source.ts"
+
+export interface KafkaSourceSettings {
+  /** Fetched batches buffered between kafkajs and the pipeline; a full buffer pauses fetching. */
+  readonly queueCapacity: number
+  /** Read the topic from the beginning when the group has no committed offset. */
+  readonly fromBeginning: boolean
+}
+
+const toRecord = (
+  topic: string,
+  partition: number,
+  highWatermark: string,
+  m: KafkaMessage,
+): SourceRecord => ({
+  topic,
+  partition,
+  offset: m.offset,
+  timestamp: Number(m.timestamp),
+  key: m.key,
+  value: m.value,
+  highWatermark,
+})
+
+/**
+ * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue
+ * (backpressure: kafkajs fetches no further for that partition until there is room, and keeps
+ * heartbeating meanwhile so a slow sink does not cost the group membership). The fetch position
+ * advances on enqueue; the committed offset only when the pipeline calls `commit` after the sink
+ * acknowledged. kafkajs never commits by itself with autoCommit off.
+ */
+export const makeKafkaSource = (settings: KafkaSourceSettings) =>
+  Effect.gen(function* () {
+    const { kafka, config } = yield* KafkaClient
+    const runtime = yield* Effect.runtime<never>()
+    const queue = yield* Queue.bounded<Take.Take<SourceRecord, KafkaError>>(settings.queueCapacity)
+    const closing = yield* Ref.make(false)
+
+    const consumer = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    })
+    yield* Effect.acquireRelease(
+      kafkaTry("consumer.connect", () => consumer.connect()),
+      () => Effect.promise(() => consumer.disconnect()).pipe(Effect.ignore),
+    )
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) {
+        const error = new KafkaError({ operation: "consumer.run", message: event.payload.error.message })
+        Runtime.runFork(runtime)(Queue.offer(queue, Take.fail(error)))
+      }
+    })
+    yield* kafkaTry("consumer.subscribe", () =>
+      consumer.subscribe({ topics: [config.topic], fromBeginning: settings.fromBeginning }),
+    )
+
+    const offerWhileHeartbeating = (
+      take: Take.Take<SourceRecord, KafkaError>,
+      heartbeat: () => Promise<void>,
+    ) =>
+      Effect.raceFirst(
+        Queue.offer(queue, take),
+        Effect.tryPromise(heartbeat).pipe(
+          Effect.ignore,
+          Effect.repeat(Schedule.spaced("3 seconds")),
+          Effect.zipRight(Effect.never),
+        ),
+      )
+
+    const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      if (batch.messages.length === 0 || !isRunning() || isStale()) return
+      if (Runtime.runSync(runtime)(Ref.get(closing))) return
+      const records = batch.messages.map((m) =>
+        toRecord(batch.topic, batch.partition, batch.highWatermark, m),
+      )
+      await Runtime.runPromise(runtime)(
+        offerWhileHeartbeating(Take.chunk(Chunk.unsafeFromArray(records)), heartbeat),
+      )
+      resolveOffset(batch.lastOffset())
+      await heartbeat()
+    }
+
+    yield* kafkaTry("consumer.run", () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: Math.max(1, config.partitions),
+        eachBatch,
+      }),
+    )
+
+    const service: EventSourceService = {
+      records: Stream.fromQueue(queue).pipe(Stream.flattenTake),
+      commit: (offsets) =>
+        offsets.length === 0
+          ? Effect.void
+          : kafkaTry("consumer.commitOffsets", () => consumer.commitOffsets([...offsets])),
+      drain: Effect.gen(function* () {
+        yield* Ref.set(closing, true)
+        yield* Effect.sync(() => consumer.pause([{ topic: config.topic }]))
+        yield* Queue.offer(queue, Take.end)
+      }),
+    }
+    return service
+  })
+
+export const KafkaSourceLive = (
+  settings: KafkaSourceSettings,
+): Layer.Layer<EventSource, KafkaError, KafkaClient> => Layer.scoped(EventSource, makeKafkaSource(settings))

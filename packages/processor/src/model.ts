@@ -1,0 +1,66 @@
+import type { Event } from "@rtoa/core"
+
+/** One Kafka record as the pipeline sees it: bytes plus where it came from. */
+export interface SourceRecord {
+  readonly topic: string
+  readonly partition: number
+  /** Kafka offsets are 64-bit; kept as decimal strings like kafkajs does. */
+  readonly offset: string
+  /** Broker/producer timestamp (ms): the start of the end-to-end latency clock. */
+  readonly timestamp: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  /** High watermark of the fetch this record came in, for consumer lag. */
+  readonly highWatermark: string
+}
+
+export interface TopicPartitionOffset {
+  readonly topic: string
+  readonly partition: number
+  /** The next offset to read: last processed + 1. */
+  readonly offset: string
+}
+
+export interface DecodedEvent {
+  readonly event: Event
+  readonly record: SourceRecord
+}
+
+export type DeadLetterReason = "undecodable" | "invalid" | "event_time_in_future"
+
+/** A record the pipeline refuses, with why; it goes to the dead-letter topic unchanged. */
+export interface DeadLetter {
+  readonly record: SourceRecord
+  readonly reason: DeadLetterReason
+  readonly detail: string
+}
+
+/** One row of raw_events. */
+export interface RawEventRow {
+  readonly event_id: string
+  readonly user_id: string
+  readonly event_type: string
+  readonly dimension_channel: string
+  readonly event_source: string
+  /** 'YYYY-MM-DD hh:mm:ss.sss' in UTC, as ClickHouse's DateTime64 parses it. */
+  readonly event_time: string
+  readonly properties: string
+  readonly kafka_partition: number
+  readonly kafka_offset: string
+}
+
+/** One batch's pre-aggregate for a minute and dimension set (a row of metrics_minutely_input). */
+export interface MinuteAggregate {
+  readonly time_window: string
+  readonly dimension_channel: string
+  readonly event_source: string
+  readonly event_type: string
+  readonly user_ids: ReadonlyArray<string>
+  readonly event_ids: ReadonlyArray<string>
+}
+
+/** What the sink writes for one batch. */
+export interface SinkBatch {
+  readonly rows: ReadonlyArray<RawEventRow>
+  readonly aggregates: ReadonlyArray<MinuteAggregate>
+}

@@ -1,0 +1,59 @@
+import type { DecodedEvent, MinuteAggregate, RawEventRow, SinkBatch } from "./model.ts"
+
+const MINUTE_MS = 60_000
+
+/** 'YYYY-MM-DD hh:mm:ss.sss' (UTC): the text form ClickHouse DateTime/DateTime64 columns read. */
+export const clickhouseTime = (ms: number): string =>
+  new Date(ms).toISOString().slice(0, 23).replace("T", " ")
+
+export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS
+
+export const toRawRow = ({ event, record }: DecodedEvent): RawEventRow => ({
+  event_id: event.event_id,
+  user_id: event.user_id,
+  event_type: event.event_type,
+  dimension_channel: event.dimension_channel,
+  event_source: event.event_source,
+  event_time: clickhouseTime(event.event_time),
+  properties: event.properties === undefined ? "{}" : JSON.stringify(event.properties),
+  kafka_partition: record.partition,
+  kafka_offset: record.offset,
+})
+
+/**
+ * Window/group stage: buckets one micro-batch by event-time minute and dimensions, keeping each
+ * group's distinct user_ids and event_ids. ClickHouse turns those into uniq/uniqExact states and
+ * merges them across batches, so a late event simply joins its own minute's row.
+ */
+export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArray<MinuteAggregate> => {
+  const groups = new Map<
+    string,
+    { key: Omit<MinuteAggregate, "user_ids" | "event_ids">; users: Set<string>; ids: Set<string> }
+  >()
+  for (const { event } of events) {
+    const minute = minuteOf(event.event_time)
+    const id = `${minute}\u0000${event.dimension_channel}\u0000${event.event_source}\u0000${event.event_type}`
+    let group = groups.get(id)
+    if (group === undefined) {
+      group = {
+        key: {
+          time_window: clickhouseTime(minute).slice(0, 19),
+          dimension_channel: event.dimension_channel,
+          event_source: event.event_source,
+          event_type: event.event_type,
+        },
+        users: new Set(),
+        ids: new Set(),
+      }
+      groups.set(id, group)
+    }
+    group.users.add(event.user_id)
+    group.ids.add(event.event_id)
+  }
+  return Array.from(groups.values(), (g) => ({ ...g.key, user_ids: [...g.users], event_ids: [...g.ids] }))
+}
+
+export const toSinkBatch = (events: ReadonlyArray<DecodedEvent>): SinkBatch => ({
+  rows: events.map(toRawRow),
+  aggregates: groupByMinute(events),
+})

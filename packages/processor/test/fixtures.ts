@@ -1,0 +1,50 @@
+import { Effect, Layer } from "effect"
+import { DeadLetterSink, makeInMemoryDeadLetters } from "../src/dead-letters.ts"
+import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
+import type { SinkBatch, TopicPartitionOffset } from "../src/model.ts"
+import { EventSink, makeInMemorySink } from "../src/sink.ts"
+import { EventSource, makeInMemorySource, sourceRecord } from "../src/source.ts"
+
+export const T0 = Date.parse("2026-11-25T10:00:00.000Z")
+
+export const eventJson = (i: number, overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    event_id: `e-${i}`,
+    user_id: `u-${i % 7}`,
+    event_type: "click",
+    dimension_channel: i % 2 === 0 ? "Web" : "Mobile",
+    event_source: "web-frontend",
+    event_time: new Date(T0 + i * 1_000).toISOString(),
+    ...overrides,
+  })
+
+/** `count` valid event records on one partition, offsets from `first`. */
+export const records = (count: number, first = 0, partition = 0) =>
+  Array.from({ length: count }, (_, k) =>
+    sourceRecord(partition, first + k, eventJson(first + k), { timestamp: T0 }),
+  )
+
+/**
+ * The pipeline wired to in-memory stages. The journal records sink writes and commits in the
+ * order they happened, so tests can check that a commit never precedes its write.
+ */
+export const inMemoryStages = (options: { readonly sinkFailures?: number } = {}) =>
+  Effect.gen(function* () {
+    const journal: Array<string> = []
+    const source = yield* makeInMemorySource((offsets: ReadonlyArray<TopicPartitionOffset>) =>
+      Effect.sync(() => journal.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}`)),
+    )
+    const sink = yield* makeInMemorySink({
+      failures: options.sinkFailures ?? 0,
+      onWrite: (batch: SinkBatch) => Effect.sync(() => journal.push(`write ${batch.rows.length}`)),
+    })
+    const deadLetters = yield* makeInMemoryDeadLetters
+    const metrics = new ProcessorMetrics()
+    const layer = Layer.mergeAll(
+      Layer.succeed(EventSource, source.service),
+      Layer.succeed(EventSink, sink.service),
+      Layer.succeed(DeadLetterSink, deadLetters.service),
+      Layer.succeed(Metrics, metrics),
+    )
+    return { source, sink, deadLetters, metrics, layer, journal }
+  })

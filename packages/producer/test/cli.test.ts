@@ -1,0 +1,94 @@
+import { describe, expect, it } from "@effect/vitest"
+import { applyFlags, parseFlags } from "../src/cli.ts"
+
+const config = { rate: 10, total: undefined, users: 5_000, duplicateRatio: 0, malformedRatio: 0, seed: 9 }
+
+describe("cli flags", () => {
+  it("reads every flag", () => {
+    const parsed = parseFlags(
+      "--rate 250 --total 1000 --users 300 --duplicates 0.02 --malformed 0.01 --seed=-4 --late 0.1 --truth t.jsonl".split(
+        " ",
+      ),
+      "/runs",
+    )
+    expect(parsed).toEqual({
+      _tag: "Run",
+      flags: {
+        rate: 250,
+        total: 1_000,
+        users: 300,
+        duplicateRatio: 0.02,
+        malformedRatio: 0.01,
+        seed: -4,
+        lateRatio: 0.1,
+        truthFile: "/runs/t.jsonl",
+      },
+    })
+  })
+
+  it("lays flags over the configured settings", () => {
+    const parsed = parseFlags(["--rate", "100"])
+    if (parsed._tag !== "Run") throw new Error(parsed._tag)
+    expect(applyFlags(config, parsed.flags)).toEqual({
+      _tag: "Ok",
+      value: { ...config, rate: 100, lateRatio: 0.02, truthFile: undefined },
+    })
+  })
+
+  it("names the flag and the accepted form for a bad value", () => {
+    expect(parseFlags(["--rate", "fast"])).toEqual({
+      _tag: "Invalid",
+      message: '--rate: expected a positive integer (messages per second), e.g. --rate 100, got "fast"',
+    })
+    for (const bad of [
+      ["--rate", "0"],
+      ["--rate", "1.5"],
+      ["--total=-1"],
+      ["--users", ""],
+    ]) {
+      expect(parseFlags(bad)).toMatchObject({
+        _tag: "Invalid",
+        message: expect.stringContaining(`${bad[0]}:`),
+      })
+    }
+    for (const bad of [
+      ["--duplicates", "1.5"],
+      ["--malformed", "x"],
+      ["--late", "-0.1"],
+    ]) {
+      expect(parseFlags(bad)).toMatchObject({
+        _tag: "Invalid",
+        message: expect.stringMatching(/between 0 and 1/),
+      })
+    }
+    expect(parseFlags(["--seed", "1e3"])).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining("--seed"),
+    })
+    expect(parseFlags(["--truth", ""])).toMatchObject({ _tag: "Invalid" })
+  })
+
+  it("refuses unknown flags, missing values and positionals", () => {
+    expect(parseFlags(["--speed", "3"])).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining("--speed"),
+    })
+    expect(parseFlags(["--rate"])).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining("--rate"),
+    })
+    expect(parseFlags(["100"])).toMatchObject({ _tag: "Invalid" })
+  })
+
+  it("shows help", () => {
+    expect(parseFlags(["--help"])).toEqual({ _tag: "Help" })
+    expect(parseFlags(["-h"])).toEqual({ _tag: "Help" })
+  })
+
+  it("refuses duplicate and malformed ratios adding up to more than 1", () => {
+    expect(applyFlags(config, { duplicateRatio: 0.7, malformedRatio: 0.4 })).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining("--duplicates"),
+    })
+  })
+})
