@@ -19,7 +19,8 @@ stop_all() {
   trap - EXIT INT TERM
   echo
   echo "==> demo: stopping"
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  # SIGTERM, not SIGINT: background jobs of a script start with SIGINT ignored.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if $broker_started; then bash scripts/kafka.sh stop; fi
   echo "==> demo: stopped. Logs are in $LOG_DIR"
@@ -35,8 +36,9 @@ fi
 echo "==> demo: processor (log: $LOG_DIR/processor.log)"
 "${NODE[@]}" packages/processor/src/main.ts >"$LOG_DIR/processor.log" 2>&1 &
 pids+=($!)
-port=$(sed -n 's/^PROCESSOR_HTTP_PORT=\([0-9]*\).*/\1/p' .env 2>/dev/null | tail -n1)
-port=${PROCESSOR_HTTP_PORT:-${port:-8124}}
+port=${PROCESSOR_HTTP_PORT:-}
+if [ -z "$port" ] && [ -f .env ]; then port=$(sed -n 's/^PROCESSOR_HTTP_PORT=\([0-9]*\).*/\1/p' .env | tail -n1); fi
+port=${port:-8124}
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
   if ! kill -0 "${pids[0]}" 2>/dev/null; then

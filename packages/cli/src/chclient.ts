@@ -32,26 +32,33 @@ export const chclientInteractive = Effect.scoped(
       ),
       (r) => Effect.sync(() => r.close()),
     )
+    // The async iterator ends at end of input (Ctrl-D, or a closed pipe); rl.question would hang.
+    const lines = rl[Symbol.asyncIterator]()
+    // Prompts only on a terminal: piped input may close the interface while lines are still queued.
+    const prompt = (continuation: boolean) =>
+      Effect.sync(() => {
+        if (!process.stdin.isTTY) return
+        rl.setPrompt(continuation ? "     :-] " : "rtoa :) ")
+        rl.prompt()
+      })
     let buffer = ""
+    yield* prompt(false)
     for (;;) {
-      const line = yield* Effect.promise(() =>
-        rl.question(buffer === "" ? "rtoa :) " : "     :-] ").then(
-          (l) => l,
-          () => null,
-        ),
-      )
-      if (line === null) break
-      const trimmed = line.trim()
+      const next = yield* Effect.promise(() => lines.next())
+      if (next.done === true) break
+      const trimmed = String(next.value).trim()
       if (buffer === "" && /^(exit|quit|\\q)$/i.test(trimmed)) break
       buffer = buffer === "" ? trimmed : `${buffer}\n${trimmed}`
-      if (!buffer.endsWith(";")) continue
-      const sql = buffer
-      buffer = ""
-      const started = Date.now()
-      yield* target.run(sql, FORMAT).pipe(
-        Effect.flatMap((out) => Console.log(`${out}\n(${((Date.now() - started) / 1_000).toFixed(3)} s)`)),
-        Effect.catchAll((e) => Console.error(`error: ${e.message}`)),
-      )
+      if (buffer !== "" && buffer.endsWith(";")) {
+        const sql = buffer
+        buffer = ""
+        const started = Date.now()
+        yield* target.run(sql, FORMAT).pipe(
+          Effect.flatMap((out) => Console.log(`${out}(${((Date.now() - started) / 1_000).toFixed(3)} s)`)),
+          Effect.catchAll((e) => Console.error(`error: ${e.message}`)),
+        )
+      }
+      yield* prompt(buffer !== "")
     }
   }),
 )

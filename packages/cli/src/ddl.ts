@@ -13,7 +13,7 @@ export const ddlCommand = Effect.scoped(
         e.reason === "Locked"
           ? Effect.fail(
               new Error(
-                `the embedded ClickHouse store ${where} is in use by another process (most likely \`make processor-run\`).\n` +
+                `${e.message} (most likely \`make processor-run\`): the embedded store allows one process at a time.\n` +
                   "Nothing was changed. Stop that process (Ctrl-C), run `make ddl`, then start it again.",
               ),
             )

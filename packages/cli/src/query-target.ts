@@ -47,7 +47,18 @@ export const queryTarget: Effect.Effect<
   const ch = yield* makeReadOnlyClickHouse(config, {
     timeoutSeconds: processor.queryTimeoutSeconds,
     maxRows: processor.queryMaxRows,
-  })
+  }).pipe(
+    Effect.catchTag("ClickHouseError", (e) =>
+      Effect.fail(
+        e.reason === "Locked"
+          ? new Error(
+              `the embedded store ${config._tag === "Embedded" ? config.dataPath : ""} is held by another process and no processor answers at ${base}. ` +
+                "Start the processor (`make processor-run`) to query through it, or stop the other process.",
+            )
+          : new Error(e.message),
+      ),
+    ),
+  )
   return {
     run: (sql, format) => ch.queryText(sql, format).pipe(Effect.mapError((e) => new Error(e.message.trim()))),
     via: config._tag === "Http" ? `ClickHouse at ${config.url}` : `embedded store ${config.dataPath}`,

@@ -1,3 +1,5 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Readable } from "node:stream"
 import { createClient, type ClickHouseClient as RawClient } from "@clickhouse/client"
 import { createChdbConnection } from "chdb/connection"
@@ -125,6 +127,32 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 const embeddedConnection = (dataPath: string) =>
   createChdbConnection({ path: dataPath }) as unknown as ClientConnection
 
+/**
+ * The pid of another live process holding an embedded store, if any. chDB only says "Failed to
+ * create connection"; the engine's `status` file names the holder while it runs.
+ */
+export const embeddedStoreHolder = (dataPath: string): number | undefined => {
+  try {
+    const pid = Number(/^PID:\s*(\d+)/m.exec(fs.readFileSync(path.join(dataPath, "status"), "utf8"))?.[1])
+    if (!Number.isInteger(pid) || pid === process.pid) return undefined
+    process.kill(pid, 0)
+    return pid
+  } catch {
+    return undefined
+  }
+}
+
+const openFailure = (config: ClickHouseConfig) => (cause: unknown) => {
+  const holder = config._tag === "Embedded" ? embeddedStoreHolder(config.dataPath) : undefined
+  return holder === undefined
+    ? classify(cause)
+    : new ClickHouseError({
+        reason: "Locked",
+        message: `the embedded store ${config._tag === "Embedded" ? config.dataPath : ""} is in use by process ${holder}`,
+        cause,
+      })
+}
+
 const open = (config: ClickHouseConfig) =>
   Effect.try({
     try: () =>
@@ -137,7 +165,7 @@ const open = (config: ClickHouseConfig) =>
             request_timeout: 60_000,
           })
         : createClient({ connection: embeddedConnection(config.dataPath) }),
-    catch: classify,
+    catch: openFailure(config),
   })
 
 const acquire = (config: ClickHouseConfig) =>

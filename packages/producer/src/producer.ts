@@ -1,5 +1,5 @@
 import type { KafkaError, ProducerConfig } from "@rtoa/core"
-import { Cause, Clock, Data, Duration, Effect, Exit, FiberSet, Ref, Schedule } from "effect"
+import { Clock, Data, Duration, Effect, Exit, FiberSet, Ref, Schedule } from "effect"
 import { checkGeneratorOptions, type GeneratedMessage, makeGenerator } from "./generator.ts"
 import { makePacer } from "./pacer.ts"
 import {
@@ -118,7 +118,9 @@ export const runProducer = (
     const progress = Effect.gen(function* () {
       let last = { sent: 0, ms: 0 }
       for (;;) {
-        yield* Effect.sleep("1 second")
+        // Sleep to the next whole second since the start, so a slow event loop does not drift the lines.
+        const now = Duration.toMillis(yield* pacer.elapsed)
+        yield* Effect.sleep(Duration.millis(Math.floor(now / 1000) * 1000 + 1000 - now))
         const c = yield* Ref.get(counts)
         const ms = Duration.toMillis(yield* pacer.elapsed)
         const line = formatProgress({
@@ -150,23 +152,35 @@ export const runProducer = (
       yield* Effect.forkScoped(progress)
       const slots = yield* Effect.makeSemaphore(maxInFlight)
 
-      // Acknowledged batches are counted and logged; abandoned ones are logged as unacked.
+      const acknowledge = (batch: ReadonlyArray<GeneratedMessage>) =>
+        Effect.zipRight(
+          Ref.update(counts, (c) => countBatch(c, batch)),
+          truth.record(batch, true),
+        )
+      const abandon = (batch: ReadonlyArray<GeneratedMessage>) =>
+        Effect.zipRight(
+          Ref.update(counts, (c) => ({ ...c, unacked: c.unacked + batch.length })),
+          truth.record(batch, false),
+        ).pipe(Effect.ignore)
+
+      // Only the send itself can be interrupted (shutdown timeout): once the broker has acknowledged a
+      // batch it is always counted and logged; a batch cut off or out of retries is logged as unacked.
       const send = (batch: ReadonlyArray<GeneratedMessage>) =>
-        sink.send(batch).pipe(
-          Effect.tapError((e) =>
-            Effect.logWarning(`sending ${batch.length} messages failed (${e.message}); retrying the batch`),
-          ),
-          Effect.retry(retry),
-          Effect.zipRight(Effect.uninterruptible(Ref.update(counts, (c) => countBatch(c, batch)))),
-          Effect.zipRight(truth.record(batch, true)),
-          Effect.onError((cause) =>
-            Cause.isFailType(cause) && cause.error._tag === "TruthFileError"
-              ? Effect.void
-              : Ref.update(counts, (c) => ({ ...c, unacked: c.unacked + batch.length })).pipe(
-                  Effect.zipRight(truth.record(batch, false)),
-                  Effect.ignore,
+        Effect.uninterruptibleMask((restore) =>
+          restore(
+            sink.send(batch).pipe(
+              Effect.tapError((e) =>
+                Effect.logWarning(
+                  `sending ${batch.length} messages failed (${e.message}); retrying the batch`,
                 ),
+              ),
+              Effect.retry(retry),
+            ),
+          ).pipe(
+            Effect.onError(() => abandon(batch)),
+            Effect.zipRight(acknowledge(batch)),
           ),
+        ).pipe(
           Effect.ensuring(
             Effect.zipRight(
               slots.release(1),

@@ -1,0 +1,83 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process"
+import * as path from "node:path"
+import { promisify } from "node:util"
+import { repoRoot, tempDir } from "@rtoa/core/test/support/it.ts"
+import { afterAll, describe, expect, it } from "vitest"
+
+const run = promisify(execFile)
+const cli = path.join(repoRoot, "packages/cli/src/main.ts")
+const env = {
+  ...process.env,
+  CLICKHOUSE_DATA_PATH: path.join(tempDir("cli"), "chdb"),
+  // No processor listens here, so the CLI opens the embedded store itself.
+  PROCESSOR_HTTP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+}
+const rtoa = (...args: Array<string>) =>
+  run(process.execPath, [cli, ...args], { env, cwd: repoRoot }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  )
+
+const children: Array<ChildProcess> = []
+afterAll(() => {
+  for (const c of children) c.kill("SIGKILL")
+})
+
+describe("rtoa ddl / chclient on the embedded store", () => {
+  it("refuses to migrate a store another process holds, changing nothing, then migrates once", async () => {
+    // An interactive chclient holds the store open while it waits for input.
+    const holder = spawn(process.execPath, [cli, "chclient"], {
+      env,
+      cwd: repoRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+    })
+    children.push(holder)
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout?.on("data", (d: Buffer) => d.toString().includes("Connected") && resolve())
+      let err = ""
+      holder.stderr?.on("data", (d: Buffer) => {
+        err += d.toString()
+      })
+      holder.once("exit", (code) => reject(new Error(`holder exited early (${code}): ${err}`)))
+    })
+
+    const locked = await rtoa("ddl")
+    expect(locked.code).not.toBe(0)
+    expect(locked.stderr).toMatch(/is in use by process \d+/)
+    expect(locked.stderr).toMatch(/Nothing was changed/)
+
+    // The holder can still read, and sees no tables: the refused run changed nothing.
+    holder.stdin?.write("SELECT count() AS tables FROM system.tables WHERE database = 'default';\nexit\n")
+    const out = await new Promise<string>((resolve) => {
+      let text = ""
+      holder.stdout?.on("data", (d: Buffer) => {
+        text += d.toString()
+      })
+      holder.once("exit", () => resolve(text))
+    })
+    expect(out).toMatch(/│\s+0\s+│/)
+
+    const first = await rtoa("ddl")
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/3 applied, 0 already current/)
+    const second = await rtoa("ddl")
+    expect(second.stdout).toMatch(/0 applied, 3 already current/)
+
+    const tables = await rtoa("chclient", "-q", "SHOW TABLES", "-f", "TSV")
+    expect(tables.stdout.trim().split("\n")).toEqual(
+      expect.arrayContaining([
+        "metrics_minutely",
+        "metrics_minutely_input",
+        "raw_events",
+        "schema_migrations",
+      ]),
+    )
+    const write = await rtoa("chclient", "-q", "DROP TABLE raw_events")
+    expect(write.code).not.toBe(0)
+    expect(write.stderr).toMatch(/readonly/i)
+  })
+})
