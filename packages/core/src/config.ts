@@ -117,6 +117,9 @@ export interface ProcessorConfig {
   readonly queryTimeoutSeconds: number
   readonly queryMaxRows: number
   readonly shutdownTimeout: Duration.Duration
+  readonly consumers: number
+  readonly consumerStagger: Duration.Duration
+  readonly sessionTimeout: Duration.Duration
 }
 
 export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
@@ -132,6 +135,11 @@ export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
   queryTimeoutSeconds: positiveInt("QUERY_TIMEOUT_SECONDS", 10),
   queryMaxRows: positiveInt("QUERY_MAX_ROWS", 10_000),
   shutdownTimeout: millis("SHUTDOWN_TIMEOUT_MS", 15_000),
+  consumers: positiveInt("PROCESSOR_CONSUMERS", 1),
+  consumerStagger: millis("PROCESSOR_CONSUMER_STAGGER_MS", 0),
+  // How long the group waits for a member that stopped heartbeating (e.g. a crashed processor)
+  // before handing its partitions to the others. The broker accepts 6 s to 30 min by default.
+  sessionTimeout: millis("KAFKA_SESSION_TIMEOUT_MS", 10_000),
 })
 
 export interface ProducerConfig {

@@ -82,15 +82,31 @@ export const processorProgram = Effect.gen(function* () {
   )
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
   const stages = Layer.mergeAll(
-    KafkaSourceLive({ queueCapacity: config.queueCapacity, fromBeginning: true }),
     ClickHouseSinkLive,
     KafkaDeadLetterSinkLive,
     HttpLive({ host: config.httpHost, port: config.httpPort, token: config.httpToken }),
   ).pipe(Layer.provideMerge(readOnly))
 
+  // Each consumer-group member has its own source and pipeline; they share the sinks and the
+  // engine (the embedded store admits one process, so local mode scales members in-process).
+  const member = (index: number) =>
+    Effect.sleep(Duration.times(config.consumerStagger, index)).pipe(
+      Effect.zipRight(runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout))),
+      Effect.provide(
+        KafkaSourceLive({
+          queueCapacity: config.queueCapacity,
+          fromBeginning: true,
+          sessionTimeoutMs: Duration.toMillis(config.sessionTimeout),
+        }),
+      ),
+      Effect.annotateLogs("consumer", index),
+    )
   const main = Effect.gen(function* () {
     yield* checkSchema
-    yield* runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout))
+    yield* Effect.all(
+      Array.from({ length: config.consumers }, (_, i) => member(i)),
+      { concurrency: "unbounded", discard: true },
+    )
   })
   yield* Effect.zipRight(ensureAppTopics, main.pipe(Effect.provide(stages))).pipe(
     Effect.provide(Layer.mergeAll(infra, TracingLive)),

@@ -1,5 +1,5 @@
 import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
-import { Chunk, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
+import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, KafkaMessage } from "kafkajs"
 import type { SourceRecord } from "./model.ts"
 import { EventSource, type EventSourceService } from "./source.ts"
@@ -9,6 +9,8 @@ export interface KafkaSourceSettings {
   readonly queueCapacity: number
   /** Read the topic from the beginning when the group has no committed offset. */
   readonly fromBeginning: boolean
+  /** Group session timeout: a crashed member's partitions move after this long. */
+  readonly sessionTimeoutMs: number
 }
 
 const toRecord = (
@@ -42,8 +44,8 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
 
     const consumer = kafka.consumer({
       groupId: config.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: 4 * 1024 * 1024,
     })
@@ -69,7 +71,9 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
         Queue.offer(queue, take),
         Effect.tryPromise(heartbeat).pipe(
           Effect.ignore,
-          Effect.repeat(Schedule.spaced("3 seconds")),
+          Effect.repeat(
+            Schedule.spaced(Duration.millis(Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)))),
+          ),
           Effect.zipRight(Effect.never),
         ),
       )

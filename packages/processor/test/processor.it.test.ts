@@ -58,6 +58,8 @@ describe("processor against the real broker and embedded ClickHouse", () => {
       PROCESSOR_HTTP_PORT: String(port),
       BATCH_MAX_WAIT_MS: "100",
       BATCH_MAX_ROWS: "500",
+      // Two group members in one process: partitions are shared and rebalanced between them.
+      PROCESSOR_CONSUMERS: "2",
     }
     const query = (sql: string, format = "JSONEachRow") =>
       Effect.promise(() =>

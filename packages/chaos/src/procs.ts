@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import { Data, Effect, type Scope } from "effect"
+
+export class ChaosError extends Data.TaggedError("ChaosError")<{ readonly message: string }> {}
+
+export interface Proc {
+  readonly name: string
+  readonly child: ChildProcess
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  readonly exited: Promise<number | string>
+}
+
+const NODE_FLAGS = ["--disable-warning=TimeoutNegativeWarning"]
+
+/** Starts `node <script> ...args` with its output appended to `logFile`. */
+export const startNode = (
+  name: string,
+  script: string,
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Proc => {
+  const log = fs.openSync(logFile, "a")
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
+    env,
+    stdio: ["ignore", log, log],
+  })
+  fs.closeSync(log)
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")),
+  )
+  return { name, child, exited }
+}
+
+/** A process for the scope's lifetime: SIGKILLed on release if still running. */
+export const scopedNode = (
+  name: string,
+  script: string,
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Effect.Effect<Proc, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => startNode(name, script, args, env, logFile)),
+    (p) => Effect.sync(() => p.child.exitCode === null && p.child.kill("SIGKILL")),
+  )
+
+export const waitExit = (p: Proc) => Effect.promise(() => p.exited)
+
+/** Runs a command to completion; fails with its output when it exits non-zero. */
+export const runCommand = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+  Effect.async<string, ChaosError>((resume) => {
+    const child = spawn(command, [...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString()
+    })
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString()
+    })
+    child.once("exit", (code) =>
+      resume(
+        code === 0
+          ? Effect.succeed(out)
+          : Effect.fail(new ChaosError({ message: `${command} ${args.join(" ")} exited ${code}:\n${out}` })),
+      ),
+    )
+  })
+
+export const runNode = (script: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+  runCommand(process.execPath, [...NODE_FLAGS, script, ...args], env)

@@ -1,0 +1,73 @@
+/** A chaos run's shape. `ci` fits the CI budget; `full` is the issue's acceptance run. */
+export interface Profile {
+  readonly name: string
+  readonly events: number
+  readonly rate: number
+  readonly kills: number
+  readonly brokerRestart: boolean
+  readonly duplicateRatio: number
+  readonly malformedRatio: number
+}
+
+export const profiles: Record<string, Profile> = {
+  // Kills are ~12 s apart: a SIGKILLed member holds its partitions until the group's session
+  // timeout (10 s) expires, and each processor should work a while before it is killed.
+  ci: {
+    name: "ci",
+    events: 60_000,
+    rate: 1_000,
+    kills: 5,
+    brokerRestart: true,
+    duplicateRatio: 0.05,
+    malformedRatio: 0.01,
+  },
+  full: {
+    name: "full",
+    events: 200_000,
+    rate: 2_500,
+    kills: 6,
+    brokerRestart: true,
+    duplicateRatio: 0.05,
+    malformedRatio: 0.01,
+  },
+}
+
+/** Deterministic PRNG (mulberry32) so a run's schedule can be replayed with CHAOS_SEED. */
+export const random = (seed: number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+export interface Schedule {
+  /** Milliseconds after the producer starts at which the processor is SIGKILLed. */
+  readonly killsAt: ReadonlyArray<number>
+  readonly brokerRestartAt: number | undefined
+  /** Group members per processor start, cycling: 1 to 3 members means rebalances. */
+  readonly consumers: ReadonlyArray<number>
+}
+
+/**
+ * Kill moments spread over the production window (random within equal slices, so they never
+ * bunch up), and the broker restart between two of them.
+ */
+export const makeSchedule = (profile: Profile, seed: number): Schedule => {
+  const next = random(seed)
+  const window = (profile.events / profile.rate) * 1_000
+  const slice = (window * 0.9) / profile.kills
+  const killsAt = Array.from({ length: profile.kills }, (_, i) =>
+    Math.round(window * 0.05 + slice * (i + 0.2 + next() * 0.6)),
+  )
+  const consumers = Array.from({ length: profile.kills + 1 }, () => 1 + Math.floor(next() * 3))
+  consumers[1] = 3
+  return {
+    killsAt,
+    brokerRestartAt: profile.brokerRestart ? Math.round(window * (0.45 + next() * 0.1)) : undefined,
+    consumers,
+  }
+}
