@@ -16,7 +16,7 @@ COMPOSE := docker compose -f infra/docker-compose.yml --env-file $(if $(wildcard
 SETUP_STAMP := .tools/setup.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq demo test typecheck lint format
+.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq demo test test-chaos typecheck lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ demo: $(SETUP_STAMP) ## Set up and run everything (broker, DDL, processor, produ
 
 test: $(SETUP_STAMP) ## Type-check, lint and run all tests (starts a local broker if none runs, stops it after)
 	@bash scripts/test.sh
+
+test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker: kills, broker restart, rebalances vs ground truth (PROFILE=full|ci)
+	@PROFILE=$(or $(PROFILE),full) $(NODE) packages/chaos/src/main.ts
 
 typecheck: $(SETUP_STAMP) ## TypeScript, strict
 	@pnpm -s typecheck

@@ -1,6 +1,7 @@
 import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, KafkaMessage } from "kafkajs"
+import { Metrics } from "./metrics.ts"
 import type { SourceRecord } from "./model.ts"
 import { EventSource, type EventSourceService } from "./source.ts"
 
@@ -38,6 +39,7 @@ const toRecord = (
 export const makeKafkaSource = (settings: KafkaSourceSettings) =>
   Effect.gen(function* () {
     const { kafka, config } = yield* KafkaClient
+    const metrics = yield* Metrics
     const runtime = yield* Effect.runtime<never>()
     const queue = yield* Queue.bounded<Take.Take<SourceRecord, KafkaError>>(settings.queueCapacity)
     const closing = yield* Ref.make(false)
@@ -47,7 +49,8 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 250,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // With SOURCE_QUEUE_CAPACITY this bounds what a stalled pipeline holds in memory.
+      maxBytesPerPartition: 1024 * 1024,
     })
     yield* Effect.acquireRelease(
       kafkaTry("consumer.connect", () => consumer.connect()),
@@ -84,6 +87,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       const records = batch.messages.map((m) =>
         toRecord(batch.topic, batch.partition, batch.highWatermark, m),
       )
+      metrics.fetched += records.length
       await Runtime.runPromise(runtime)(
         offerWhileHeartbeating(Take.chunk(Chunk.unsafeFromArray(records)), heartbeat),
       )
@@ -117,4 +121,5 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
 
 export const KafkaSourceLive = (
   settings: KafkaSourceSettings,
-): Layer.Layer<EventSource, KafkaError, KafkaClient> => Layer.scoped(EventSource, makeKafkaSource(settings))
+): Layer.Layer<EventSource, KafkaError, KafkaClient | Metrics> =>
+  Layer.scoped(EventSource, makeKafkaSource(settings))

@@ -55,6 +55,8 @@ export interface BatchOutcome {
 }
 
 export class ProcessorMetrics {
+  /** Records handed over by the Kafka client (fetched), whether or not processed yet. */
+  fetched = 0
   consumed = 0
   written = 0
   batches = 0
@@ -88,7 +90,13 @@ export class ProcessorMetrics {
     const dlq = [...this.deadLetters].map(([reason, n]) => `rtoa_dead_letters_total{reason="${reason}"} ${n}`)
     const lag = [...this.lag].map(([p, n]) => `rtoa_consumer_lag{partition="${p}"} ${n}`)
     return [
-      counter("rtoa_events_consumed_total", "Kafka records taken from the events topic.", this.consumed),
+      counter("rtoa_events_fetched_total", "Kafka records fetched into the source buffer.", this.fetched),
+      counter(
+        "rtoa_events_consumed_total",
+        "Kafka records processed (written or dead-lettered) and committed.",
+        this.consumed,
+      ),
+      `# HELP rtoa_source_buffered_records Fetched records not yet processed (bounded by SOURCE_QUEUE_CAPACITY).\n# TYPE rtoa_source_buffered_records gauge\nrtoa_source_buffered_records ${this.fetched - this.consumed}`,
       counter("rtoa_events_written_total", "Valid events written to ClickHouse.", this.written),
       counter("rtoa_batches_total", "Micro-batches written and committed.", this.batches),
       counter("rtoa_sink_failures_total", "Failed ClickHouse writes (each retried).", this.sinkFailures),
