@@ -3,6 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
 import { findWorkspaceRoot, makeKafka } from "@rtoa/core"
+import { mulberry32 } from "@rtoa/producer"
 import { Console, Duration, Effect, Fiber, Ref, Schedule as Sched } from "effect"
 import { compare } from "./compare.ts"
 import { observe, queryRows, waitHealthy } from "./observe.ts"
@@ -24,6 +25,8 @@ const port = Number(process.env.CHAOS_HTTP_PORT ?? 18_224)
 const brokerPort = Number(process.env.CHAOS_KAFKA_PORT ?? 19_192)
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-chaos-"))
 const runId = `chaos-${seed}`
+// Kill and restart jitter from the seed too, so CHAOS_SEED replays the same timing decisions.
+const jitter = mulberry32(seed ^ 0x5bd1e995)
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   RTOA_HOME: root,
@@ -90,7 +93,7 @@ const supervise = (
           Effect.retry(Sched.spaced("200 millis").pipe(Sched.upTo("30 seconds"))),
           Effect.ignore,
         )
-        const due = Math.max(killAt, Date.now() - started) + Math.floor(Math.random() * 1_500)
+        const due = Math.max(killAt, Date.now() - started) + Math.floor(jitter() * 1_500)
         yield* Effect.sleep(Duration.millis(due - (Date.now() - started)))
         return { _tag: "kill" as const }
       })
@@ -110,7 +113,7 @@ const supervise = (
         yield* log(
           `SIGKILL ${kills}/${killsAt.length} (pid ${proc.child.pid}) with ${ingested} distinct events ingested`,
         )
-        yield* Effect.sleep(Duration.millis(300 + Math.floor(Math.random() * 1_200)))
+        yield* Effect.sleep(Duration.millis(300 + Math.floor(jitter() * 1_200)))
       } else {
         yield* log(`processor exited by itself (${outcome.code}); restarting`)
         yield* Effect.sleep("1 second")

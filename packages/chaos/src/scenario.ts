@@ -1,3 +1,5 @@
+import { mulberry32 } from "@rtoa/producer"
+
 /** A chaos run's shape. `ci` fits the CI budget; `full` is the issue's acceptance run. */
 export interface Profile {
   readonly name: string
@@ -32,18 +34,6 @@ export const profiles: Record<string, Profile> = {
   },
 }
 
-/** Deterministic PRNG (mulberry32) so a run's schedule can be replayed with CHAOS_SEED. */
-export const random = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 export interface Schedule {
   /** Milliseconds after the producer starts at which the processor is SIGKILLed. */
   readonly killsAt: ReadonlyArray<number>
@@ -57,7 +47,7 @@ export interface Schedule {
  * bunch up), and the broker restart between two of them.
  */
 export const makeSchedule = (profile: Profile, seed: number): Schedule => {
-  const next = random(seed)
+  const next = mulberry32(seed)
   const window = (profile.events / profile.rate) * 1_000
   const slice = (window * 0.9) / profile.kills
   const killsAt = Array.from({ length: profile.kills }, (_, i) =>
