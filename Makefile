@@ -16,7 +16,7 @@ COMPOSE := docker compose -f infra/docker-compose.yml --env-file $(if $(wildcard
 SETUP_STAMP := .tools/setup.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq demo test test-chaos typecheck lint format
+.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq reprocess rebuild-metrics demo test test-chaos bench typecheck lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -83,6 +83,14 @@ endif
 dlq: $(SETUP_STAMP) ## Show the newest dead letters (LIMIT=20)
 	@$(NODE) packages/cli/src/main.ts dlq --limit $(or $(LIMIT),20)
 
+reprocess: $(SETUP_STAMP) ## Replay the topic's records of [FROM, TO) through the processor's stages (DRY_RUN=1: plan only)
+	@if [ -z "$(FROM)" ] || [ -z "$(TO)" ]; then echo "usage: make reprocess FROM=<time> TO=<time> [DRY_RUN=1]  (<time>: ISO-8601 with offset, or epoch ms; details: node packages/cli/src/main.ts reprocess --help)"; exit 2; fi
+	@$(NODE) packages/cli/src/main.ts reprocess --from "$(FROM)" --to "$(TO)" $(if $(filter 1,$(DRY_RUN)),--dry-run)
+
+rebuild-metrics: $(SETUP_STAMP) ## Recompute metrics_minutely for the minutes of [FROM, TO) from raw_events FINAL (DRY_RUN=1: preview)
+	@if [ -z "$(FROM)" ] || [ -z "$(TO)" ]; then echo "usage: make rebuild-metrics FROM=<time> TO=<time> [DRY_RUN=1]  (details: node packages/cli/src/main.ts rebuild-metrics --help)"; exit 2; fi
+	@$(NODE) packages/cli/src/main.ts rebuild-metrics --from "$(FROM)" --to "$(TO)" $(if $(filter 1,$(DRY_RUN)),--dry-run)
+
 demo: $(SETUP_STAMP) ## Set up and run everything (broker, DDL, processor, producer) and show QA results until Ctrl-C
 	@bash scripts/demo.sh
 
@@ -91,6 +99,9 @@ test: $(SETUP_STAMP) ## Type-check, lint and run all tests (starts a local broke
 
 test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker: kills, broker restart, rebalances vs ground truth (PROFILE=full|ci)
 	@PROFILE=$(or $(PROFILE),full) $(NODE) packages/chaos/src/main.ts
+
+bench: $(SETUP_STAMP) ## Benchmark on its own broker: latency, throughput, Kafka-engine peer, ceilings (ARGS="--quick": ~2 min)
+	@$(NODE) packages/bench/src/main.ts $(ARGS)
 
 typecheck: $(SETUP_STAMP) ## TypeScript, strict
 	@pnpm -s typecheck

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
 import { EnvConfigLive, KafkaClientLive } from "@rtoa/core"
-import { Console, Effect } from "effect"
+import { Cause, Console, Effect, Exit, Option } from "effect"
 import { chclientInteractive, chclientOnce } from "./chclient.ts"
 import { ddlCommand } from "./ddl.ts"
 import { dlqCommand } from "./dlq.ts"
@@ -13,19 +13,44 @@ commands:
   ddl                       apply db/*.sql migrations (idempotent)
   chclient [-q SQL] [-f F]  SQL shell (read-only); -q runs one statement and prints it in format F
   dlq [--limit N]           show the newest dead letters (default 20)
+  reprocess --from FROM --to TO [--dry-run]
+                            replay the topic's records of [FROM, TO) through the processor's stages
+  rebuild-metrics --from FROM --to TO [--dry-run]
+                            recompute metrics_minutely for those minutes from raw_events FINAL
+  <command> --help          more about reprocess and rebuild-metrics
 `
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    query: { type: "string", short: "q" },
-    format: { type: "string", short: "f" },
-    limit: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-})
+const parsed = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        query: { type: "string", short: "q" },
+        format: { type: "string", short: "f" },
+        limit: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        "dry-run": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    })
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${usage}`)
+    process.exit(2)
+  }
+})()
+const { positionals, values } = parsed
+
+const range = { from: values.from, to: values.to, dryRun: values["dry-run"] === true }
+
+// Loaded only for its commands: it brings the processor's stages (and their OpenTelemetry and
+// HTTP imports), about a second of start-up the other commands should not pay.
+const reprocessor = Effect.promise(() => import("@rtoa/reprocessor"))
 
 const command = (() => {
+  // --help never runs a command (before, `rtoa ddl --help` applied the migrations).
+  if (values.help === true && positionals[0] !== "reprocess" && positionals[0] !== "rebuild-metrics")
+    return Console.log(usage)
   switch (positionals[0]) {
     case "ddl":
       return ddlCommand
@@ -39,6 +64,14 @@ const command = (() => {
         return Effect.fail(new Error("--limit: expected a positive integer"))
       return dlqCommand(limit).pipe(Effect.provide(KafkaClientLive))
     }
+    case "reprocess":
+      return Effect.flatMap(reprocessor, (r) =>
+        values.help === true ? Console.log(r.reprocessHelp) : r.reprocessCommand(range),
+      )
+    case "rebuild-metrics":
+      return Effect.flatMap(reprocessor, (r) =>
+        values.help === true ? Console.log(r.rebuildMetricsHelp) : r.rebuildMetricsCommand(range),
+      )
     default:
       return Console.log(usage).pipe(
         Effect.zipRight(values.help === true ? Effect.void : Effect.fail(new Error("unknown command"))),
@@ -46,8 +79,30 @@ const command = (() => {
   }
 })()
 
+// An expected failure prints its message (it says what to do); a defect prints its whole cause.
+const describe = (cause: Cause.Cause<unknown>) =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => cause.toString(),
+    onSome: (e) => (e instanceof Error ? e.message : String(e)),
+  })
+
 command.pipe(
-  Effect.tapErrorCause((cause) => Console.error(`error: ${cause.toString()}`)),
+  Effect.tapErrorCause((cause) =>
+    Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(`error: ${describe(cause)}`),
+  ),
   Effect.provide(EnvConfigLive),
-  NodeRuntime.runMain({ disableErrorReporting: true }),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    // A replay or rebuild stopped by Ctrl-C did not finish: say so to scripts (128 + SIGINT).
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit)
+          ? 0
+          : Cause.isInterruptedOnly(exit.cause)
+            ? positionals[0] === "reprocess" || positionals[0] === "rebuild-metrics"
+              ? 130
+              : 0
+            : 1,
+      ),
+  }),
 )

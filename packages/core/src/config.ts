@@ -110,6 +110,7 @@ export interface ProcessorConfig {
   readonly batchMaxRows: number
   readonly batchMaxWait: Duration.Duration
   readonly queueCapacity: number
+  readonly fetchMaxBytesPerPartition: number
   readonly maxClockSkew: Duration.Duration
   readonly httpHost: string
   readonly httpPort: number
@@ -126,6 +127,7 @@ export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
   batchMaxRows: positiveInt("BATCH_MAX_ROWS", 10_000),
   batchMaxWait: millis("BATCH_MAX_WAIT_MS", 200),
   queueCapacity: positiveInt("SOURCE_QUEUE_CAPACITY", 16),
+  fetchMaxBytesPerPartition: positiveInt("SOURCE_FETCH_MAX_BYTES_PER_PARTITION", 1024 * 1024),
   maxClockSkew: millis("MAX_CLOCK_SKEW_MS", 5 * 60_000),
   httpHost: Config.string("PROCESSOR_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
   httpPort: Config.port("PROCESSOR_HTTP_PORT").pipe(Config.withDefault(8124)),

@@ -48,8 +48,16 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* Effect.logInfo("shutting down: flushing the last batch and committing")
-          yield* source.drain
-          const finished = yield* Fiber.await(pipeline).pipe(Effect.timeout(shutdownTimeoutMs), Effect.option)
+          // The drain is inside the timeout: with the sink down, a stalled pipeline leaves the
+          // source's bounded queue full and the end marker cannot be enqueued. Interrupt handlers
+          // run uninterruptibly, so the timed part must be made interruptible or the timeout
+          // would wait for it anyway.
+          const finished = yield* source.drain.pipe(
+            Effect.zipRight(Fiber.await(pipeline)),
+            Effect.interruptible,
+            Effect.timeout(shutdownTimeoutMs),
+            Effect.option,
+          )
           if (finished._tag === "None") {
             yield* Effect.logWarning(
               `the last batch did not finish within ${shutdownTimeoutMs} ms; it will be replayed`,
@@ -95,6 +103,7 @@ export const processorProgram = Effect.gen(function* () {
       Effect.provide(
         KafkaSourceLive({
           queueCapacity: config.queueCapacity,
+          maxBytesPerPartition: config.fetchMaxBytesPerPartition,
           fromBeginning: true,
           sessionTimeoutMs: Duration.toMillis(config.sessionTimeout),
         }),

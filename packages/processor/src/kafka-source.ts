@@ -1,33 +1,20 @@
 import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
-import type { EachBatchPayload, KafkaMessage } from "kafkajs"
+import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
-import type { SourceRecord } from "./model.ts"
+import { type SourceRecord, toRecord } from "./model.ts"
 import { EventSource, type EventSourceService } from "./source.ts"
 
 export interface KafkaSourceSettings {
   /** Fetched batches buffered between kafkajs and the pipeline; a full buffer pauses fetching. */
   readonly queueCapacity: number
+  /** Largest fetch per partition: with queueCapacity, what a stalled pipeline can hold. */
+  readonly maxBytesPerPartition: number
   /** Read the topic from the beginning when the group has no committed offset. */
   readonly fromBeginning: boolean
   /** Group session timeout: a crashed member's partitions move after this long. */
   readonly sessionTimeoutMs: number
 }
-
-const toRecord = (
-  topic: string,
-  partition: number,
-  highWatermark: string,
-  m: KafkaMessage,
-): SourceRecord => ({
-  topic,
-  partition,
-  offset: m.offset,
-  timestamp: Number(m.timestamp),
-  key: m.key,
-  value: m.value,
-  highWatermark,
-})
 
 /**
  * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue
@@ -49,8 +36,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 250,
-      // With SOURCE_QUEUE_CAPACITY this bounds what a stalled pipeline holds in memory.
-      maxBytesPerPartition: 1024 * 1024,
+      maxBytesPerPartition: settings.maxBytesPerPartition,
     })
     yield* Effect.acquireRelease(
       kafkaTry("consumer.connect", () => consumer.connect()),

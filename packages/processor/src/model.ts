@@ -1,4 +1,5 @@
 import type { Event } from "@rtoa/core"
+import type { KafkaMessage } from "kafkajs"
 
 /** One Kafka record as the pipeline sees it: bytes plus where it came from. */
 export interface SourceRecord {
@@ -13,6 +14,22 @@ export interface SourceRecord {
   /** High watermark of the fetch this record came in, for consumer lag. */
   readonly highWatermark: string
 }
+
+/** A kafkajs message of one fetched batch as a SourceRecord. */
+export const toRecord = (
+  topic: string,
+  partition: number,
+  highWatermark: string,
+  m: KafkaMessage,
+): SourceRecord => ({
+  topic,
+  partition,
+  offset: m.offset,
+  timestamp: Number(m.timestamp),
+  key: m.key,
+  value: m.value,
+  highWatermark,
+})
 
 export interface TopicPartitionOffset {
   readonly topic: string

@@ -27,11 +27,15 @@ export interface InMemorySource {
   readonly commits: Effect.Effect<ReadonlyArray<ReadonlyArray<TopicPartitionOffset>>>
 }
 
+/** `capacity` bounds the fetched batches buffered, like the live source's queue (default: unbounded). */
 export const makeInMemorySource = (
   onCommit: (offsets: ReadonlyArray<TopicPartitionOffset>) => Effect.Effect<void> = () => Effect.void,
+  capacity?: number,
 ): Effect.Effect<InMemorySource> =>
   Effect.gen(function* () {
-    const queue = yield* Queue.unbounded<Take.Take<SourceRecord, KafkaError>>()
+    const queue = yield* capacity === undefined
+      ? Queue.unbounded<Take.Take<SourceRecord, KafkaError>>()
+      : Queue.bounded<Take.Take<SourceRecord, KafkaError>>(capacity)
     const commits = yield* Ref.make<ReadonlyArray<ReadonlyArray<TopicPartitionOffset>>>([])
     return {
       service: {

@@ -28,11 +28,17 @@ export const records = (count: number, first = 0, partition = 0) =>
  * The pipeline wired to in-memory stages. The journal records sink writes and commits in the
  * order they happened, so tests can check that a commit never precedes its write.
  */
-export const inMemoryStages = (options: { readonly sinkFailures?: number } = {}) =>
+export const inMemoryStages = (
+  options: { readonly sinkFailures?: number; readonly sourceCapacity?: number } = {},
+) =>
   Effect.gen(function* () {
     const journal: Array<string> = []
-    const source = yield* makeInMemorySource((offsets: ReadonlyArray<TopicPartitionOffset>) =>
-      Effect.sync(() => journal.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}`)),
+    const source = yield* makeInMemorySource(
+      (offsets: ReadonlyArray<TopicPartitionOffset>) =>
+        Effect.sync(() =>
+          journal.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}`),
+        ),
+      options.sourceCapacity,
     )
     const sink = yield* makeInMemorySink({
       failures: options.sinkFailures ?? 0,

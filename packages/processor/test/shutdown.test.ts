@@ -24,4 +24,33 @@ describe("graceful shutdown", () => {
       expect(stages.journal).toEqual(["write 3", "commit 0@3"])
     }),
   )
+
+  it.effect(
+    "an interrupt while the sink is down and the source is full stops after the timeout, committing nothing",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(T0)
+        const stages = yield* inMemoryStages({ sinkFailures: Number.POSITIVE_INFINITY, sourceCapacity: 1 })
+        const settings = {
+          batchMaxRows: 2,
+          batchMaxWait: Duration.hours(1),
+          maxClockSkew: Duration.minutes(5),
+          retry: Schedule.spaced("1 second"),
+        }
+        const fiber = yield* Effect.fork(
+          runUntilInterrupted(settings, 10_000).pipe(Effect.provide(stages.layer)),
+        )
+        // The first batch is taken and retried forever; the second fills the one-slot queue.
+        yield* stages.source.push(records(2))
+        yield* Effect.repeatN(Effect.yieldNow(), 50)
+        yield* stages.source.push(records(2, 2))
+        const stopping = yield* Effect.fork(Fiber.interrupt(fiber))
+        yield* TestClock.adjust("9 seconds")
+        expect(stopping.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(stopping)
+        expect(stages.journal.filter((line) => line.startsWith("commit"))).toEqual([])
+        expect(stages.metrics.sinkFailures).toBeGreaterThan(5)
+      }),
+  )
 })

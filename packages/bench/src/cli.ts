@@ -1,0 +1,122 @@
+import { parseArgs } from "node:util"
+
+/** Command-line options of `node packages/bench/src/main.ts` (and `make bench`). */
+
+export const usage = `Usage: node packages/bench/src/main.ts [options]
+
+Benchmarks the processor end to end on its own Kafka broker (127.0.0.1:19292 by default) and writes
+bench/results/<stamp>.json, .svg and .md. Every process it starts is stopped when it ends.
+
+Options:
+  --rates LIST        fixed rates in events/s, comma-separated          [default 100,1000,10000]
+  --duration S        measured seconds per fixed-rate run               [default 30]
+  --warmup S          seconds produced before the measured window       [default 5]
+  --drain-events N    events in the backlog of the throughput test      [default 1000000]
+  --skip-peer         do not run ClickHouse's Kafka engine as the peer
+  --skip-search       no live max-rate search (the backlog drain test still runs)
+  --skip-profile      no CPU profile of the processor
+  --drain-only        only the backlog drain of each system (and the profile unless skipped):
+                      for quick A/B experiments
+  --quick             a smoke run in under 3 minutes (rates 100,1000 for 6 s, 100k backlog,
+                      tuned peer only, no live search, no profile)
+  --broker-port P     port of the benchmark's own broker (controller P+1) [default 19292]
+  --http-port P       first of two HTTP ports (processor, peer)          [default 18391]
+  --out DIR           where results go                                   [default bench/results]
+  --help              show this help
+`
+
+export interface BenchOptions {
+  readonly rates: ReadonlyArray<number>
+  readonly durationS: number
+  readonly warmupS: number
+  readonly drainEvents: number
+  readonly peer: boolean
+  /** Peer profiles to run: the Kafka engine at its defaults and/or tuned for latency. */
+  readonly peerProfiles: ReadonlyArray<"default" | "tuned">
+  readonly search: boolean
+  readonly profile: boolean
+  readonly quick: boolean
+  readonly drainOnly: boolean
+  readonly brokerPort: number
+  readonly httpPort: number
+  readonly outDir: string
+}
+
+export type Parsed =
+  | { readonly _tag: "Run"; readonly options: BenchOptions }
+  | { readonly _tag: "Help" }
+  | { readonly _tag: "Invalid"; readonly message: string }
+
+const spec = {
+  rates: { type: "string" },
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  "drain-events": { type: "string" },
+  "skip-peer": { type: "boolean" },
+  "skip-search": { type: "boolean" },
+  "skip-profile": { type: "boolean" },
+  quick: { type: "boolean" },
+  "drain-only": { type: "boolean" },
+  "broker-port": { type: "string" },
+  "http-port": { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const
+
+const positive = (raw: string | undefined): number | undefined =>
+  raw !== undefined && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
+
+const invalid = (message: string): Parsed => ({ _tag: "Invalid", message })
+
+export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
+  let values: ReturnType<typeof parseArgs<{ options: typeof spec }>>["values"]
+  try {
+    values = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values
+  } catch (e) {
+    return invalid(e instanceof Error ? e.message : String(e))
+  }
+  if (values.help === true) return { _tag: "Help" }
+  const quick = values.quick === true
+  const numbers: Record<string, number> = {}
+  for (const [flag, fallback] of [
+    ["duration", quick ? 6 : 30],
+    ["warmup", quick ? 2 : 5],
+    ["drain-events", quick ? 100_000 : 1_000_000],
+    ["broker-port", 19_292],
+    ["http-port", 18_391],
+  ] as const) {
+    const raw = values[flag]
+    const v = raw === undefined ? fallback : positive(raw)
+    if (v === undefined) return invalid(`--${flag}: expected a positive integer, got "${raw}"`)
+    numbers[flag] = v
+  }
+  let rates: ReadonlyArray<number> = quick ? [100, 1_000] : [100, 1_000, 10_000]
+  if (values.rates !== undefined) {
+    const parsed = values.rates.split(",").map((r) => positive(r.trim()))
+    if (parsed.length === 0 || parsed.some((r) => r === undefined))
+      return invalid(`--rates: expected comma-separated positive integers, got "${values.rates}"`)
+    rates = parsed.filter((r): r is number => r !== undefined)
+  }
+  const brokerPort = numbers["broker-port"] ?? 19_292
+  if ([19_092, 19_192, 29_192].some((p) => p === brokerPort || p === brokerPort + 1))
+    return invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`)
+  const peer = values["skip-peer"] !== true
+  return {
+    _tag: "Run",
+    options: {
+      rates,
+      durationS: numbers.duration ?? 30,
+      warmupS: numbers.warmup ?? 5,
+      drainEvents: numbers["drain-events"] ?? 1_000_000,
+      peer,
+      peerProfiles: !peer ? [] : quick ? ["tuned"] : ["default", "tuned"],
+      search: !quick && values["drain-only"] !== true && values["skip-search"] !== true,
+      profile: !quick && values["skip-profile"] !== true,
+      quick,
+      drainOnly: values["drain-only"] === true,
+      brokerPort,
+      httpPort: numbers["http-port"] ?? 18_391,
+      outDir: values.out ?? "bench/results",
+    },
+  }
+}

@@ -1,0 +1,79 @@
+import { Effect } from "effect"
+import { presetGroup } from "./broker.ts"
+import { countSql, drainSql, engineMemorySql, parseDrain, queryNumber } from "./latency.ts"
+import { BenchError, stop } from "./procs.ts"
+import type { DrainRun } from "./results.ts"
+import { startSampler, windowStats } from "./sampler.ts"
+import {
+  type BenchContext,
+  type RunningSystem,
+  type SystemKind,
+  startSystem,
+  systemName,
+  waitForCount,
+} from "./systems.ts"
+
+/**
+ * Capacity: the system starts on a topic that already holds `events` records (a backlog) and
+ * drains it as fast as it can. The rate is read from the data: events landed between the 10th and
+ * 90th percentile of ingested_at per second, so start-up and the last partial batch do not count.
+ * CPU and per-thread CPU are taken over the same interval.
+ */
+export const drainRun = (
+  ctx: BenchContext,
+  kind: SystemKind,
+  topic: string,
+  events: number,
+  options: { readonly group: string; readonly nodeFlags?: ReadonlyArray<string>; readonly label?: string },
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const name = options.label ?? systemName(kind)
+      yield* presetGroup(ctx.broker, topic, 3, options.group)
+      const system: RunningSystem = yield* startSystem(
+        ctx,
+        kind,
+        topic,
+        options.group,
+        options.nodeFlags ?? [],
+      )
+      const readyAt = Date.now()
+      const sampler = yield* startSampler({
+        pid: system.proc.pid,
+        brokerPid: ctx.broker.pid,
+        engineBytes: queryNumber(system.query, engineMemorySql),
+        interval: "500 millis",
+      })
+      yield* ctx.log(`${name}: draining a backlog of ${events} events`)
+      const ingested = yield* waitForCount(
+        queryNumber(system.query, countSql),
+        events,
+        "30 seconds",
+        `${Math.ceil(events / 2_000) + 60} seconds`,
+      )
+      const samples = yield* sampler.sampleNow
+      const rates = parseDrain((yield* system.query(drainSql))[0], readyAt)
+      if (rates === undefined) return yield* new BenchError({ message: `${name}: nothing was ingested` })
+      // CPU over the p10-p90 interval, or over the whole run when that is too short to sample.
+      const spread = rates.p90 - rates.p10 >= 2_000
+      const stats = windowStats(samples, spread ? rates.p10 : readyAt, spread ? rates.p90 : rates.last)
+      const result: DrainRun = {
+        system: name,
+        events,
+        ingested,
+        eventsPerSec: rates.eventsPerSec,
+        overallPerSec: rates.overallPerSec,
+        cpuCores: stats.cpuCores,
+        threadsCores: stats.threadsCores,
+        rssPeakMb: stats.peakHwmMb,
+        rssAnonPeakMb: stats.peakAnonMb,
+        engineMemPeakMb: stats.engineMemPeakMb,
+      }
+      yield* ctx.log(
+        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+      )
+      // A graceful stop (SIGTERM), so that node --cpu-prof writes its profile before the scope ends.
+      yield* stop(system.proc, "SIGTERM", "30 seconds")
+      return { result, dir: system.dir }
+    }),
+  )

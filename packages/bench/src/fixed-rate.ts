@@ -1,0 +1,105 @@
+import { Duration, Effect, Fiber } from "effect"
+import { freshTopic, groupLag } from "./broker.ts"
+import { createTimeOffsets } from "./calibrate.ts"
+import { countSql, engineMemorySql, firstEventSql, latencySql, parseLatency, queryNumber } from "./latency.ts"
+import { produce } from "./loadgen.ts"
+import { runProbes, scopedProducer } from "./probe.ts"
+import type { FixedRateRun } from "./results.ts"
+import { startSampler, windowStats } from "./sampler.ts"
+import { summarize } from "./stats.ts"
+import { type BenchContext, type SystemKind, startSystem, systemName, waitForCount } from "./systems.ts"
+
+/**
+ * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
+ * producer at `rate` for warm-up + measured seconds, probes during the measured window, then a
+ * wait for everything to land and the latency of the events in the window, from ClickHouse.
+ */
+export const fixedRateRun = (
+  ctx: BenchContext,
+  kind: SystemKind,
+  rate: number,
+  warmupS: number,
+  durationS: number,
+  tag: string,
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const name = systemName(kind)
+      const topic = `${tag}-${name}-${rate}`
+      const group = `${topic}-group`
+      yield* freshTopic(ctx.broker, topic, 3, [group])
+      const system = yield* startSystem(ctx, kind, topic, group)
+      const sampler = yield* startSampler({
+        pid: system.proc.pid,
+        brokerPid: ctx.broker.pid,
+        lag: groupLag(ctx.broker, topic, group),
+        engineBytes: queryNumber(system.query, engineMemorySql),
+      })
+      const producer = yield* scopedProducer(ctx.broker.kafka)
+      yield* ctx.log(`${name} @ ${rate}/s: producing ${warmupS}+${durationS} s`)
+      const probes = yield* Effect.fork(
+        Effect.sleep(Duration.seconds(warmupS + 1)).pipe(
+          Effect.zipRight(
+            runProbes({
+              producer,
+              topic,
+              runId: topic,
+              query: system.query,
+              every: Duration.millis(Math.max(500, (durationS * 1_000) / 30)),
+              duration: Duration.seconds(Math.max(1, durationS - 2)),
+            }),
+          ),
+        ),
+      )
+      const run = yield* produce(ctx, topic, rate, rate * (warmupS + durationS), rate)
+      const probe = yield* Fiber.join(probes)
+      const expected = run.sent + probe.visibleMs.length + probe.lost
+      const ingested = yield* waitForCount(
+        queryNumber(system.query, countSql),
+        expected,
+        "20 seconds",
+        "90 seconds",
+      )
+      const samples = yield* sampler.sampleNow
+      const first = yield* system.query(firstEventSql)
+      const t0 = Number(first[0]?.t0)
+      const from = t0 + warmupS * 1_000
+      const to = from + durationS * 1_000
+      const latency = parseLatency((yield* system.query(latencySql(from, to)))[0])
+      const stats = windowStats(samples, from, to)
+      const calibration =
+        kind._tag === "processor"
+          ? yield* createTimeOffsets(
+              ctx.broker.kafka,
+              topic,
+              `${topic}-calibration`,
+              Math.min(run.sent, 20_000),
+            ).pipe(Effect.orElseSucceed(() => undefined))
+          : undefined
+      const result: FixedRateRun = {
+        system: name,
+        rate,
+        warmupS,
+        durationS,
+        sent: run.sent,
+        producerRate: run.achievedRate,
+        ingested,
+        windowEvents: latency?.n ?? 0,
+        latencyMs: latency ?? null,
+        probeVisibleMs: summarize(probe.visibleMs) ?? null,
+        probeGapMs: summarize(probe.gapMs) ?? null,
+        createTimeMinusEventTimeMs: calibration ?? null,
+        cpuCores: stats.cpuCores,
+        threadsCores: stats.threadsCores,
+        rssPeakMb: stats.peakHwmMb,
+        rssAnonPeakMb: stats.peakAnonMb,
+        engineMemPeakMb: stats.engineMemPeakMb,
+        lagMax: stats.maxLag,
+        brokerCpuCores: stats.brokerCores,
+      }
+      yield* ctx.log(
+        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+      )
+      return result
+    }),
+  )

@@ -1,0 +1,196 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { NodeRuntime } from "@effect/platform-node"
+import { findWorkspaceRoot } from "@rtoa/core"
+import { Console, Effect } from "effect"
+import { freshTopic, scopedBroker } from "./broker.ts"
+import { consumerCeiling, producerCeiling } from "./ceiling.ts"
+import { type BenchOptions, parseOptions, usage } from "./cli.ts"
+import { clientRun } from "./clients.ts"
+import { drainRun } from "./drain.ts"
+import { fixedRateRun } from "./fixed-rate.ts"
+import { produce } from "./loadgen.ts"
+import { profileRun } from "./profiling.ts"
+import { writeResults } from "./report.ts"
+import type { BenchResult, ClientRun, DrainRun, FixedRateRun } from "./results.ts"
+import { liveSearch } from "./search.ts"
+import { gitCommit, machineFacts } from "./sysinfo.ts"
+import { type BenchContext, peer, processor, systemName } from "./systems.ts"
+import { evaluateTargets } from "./targets.ts"
+
+/**
+ * `make bench`: the harness. One broker of its own, then in order: fixed-rate runs (processor and
+ * the Kafka-engine peer, one after the other, each alone on the box with the broker and the
+ * producer), a backlog drain per system (capacity), the raw consumers and Kafka's perf tools on
+ * the same backlog (ceiling), a CPU profile of the processor, and a live max-rate search. A step
+ * that fails is noted in the result and the run goes on; every process started is stopped.
+ */
+
+const program = (options: BenchOptions) =>
+  Effect.gen(function* () {
+    const root = findWorkspaceRoot()
+    const started = Date.now()
+    const date = new Date(started).toISOString()
+    const stamp = date.replace(/[:.]/g, "-").slice(0, 19)
+    const tag = `bench-${started.toString(36)}`
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-bench-"))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() =>
+        process.env.BENCH_KEEP === "1" ? undefined : fs.rmSync(work, { recursive: true, force: true }),
+      ),
+    )
+    const log = (line: string) =>
+      Console.log(`[bench +${((Date.now() - started) / 1_000).toFixed(1)}s] ${line}`)
+    const machine = machineFacts(root)
+    yield* log(`work dir ${work}; ${machine.nproc} cores, load ${machine.loadAvgAtStart.join(" ")}`)
+    const broker = yield* scopedBroker(root, path.join(work, "kafka-data"), options.brokerPort)
+    let serial = 0
+    const ctx: BenchContext = {
+      root,
+      work,
+      broker,
+      httpPort: options.httpPort,
+      log,
+      dirFor: (name) => {
+        serial += 1
+        const dir = path.join(work, `${String(serial).padStart(2, "0")}-${name.replace(/[^\w.+-]/g, "_")}`)
+        fs.mkdirSync(dir, { recursive: true })
+        return dir
+      },
+    }
+    const notes: Array<string> = []
+    const attempt = <A, E extends { readonly message: string }, R>(
+      label: string,
+      step: Effect.Effect<A, E, R>,
+    ) =>
+      step.pipe(
+        Effect.map((a): A | undefined => a),
+        Effect.catchAll((e) => {
+          notes.push(`${label} failed: ${e.message.split("\n")[0]}`)
+          return Effect.as(log(`${label} FAILED: ${e.message}`), undefined)
+        }),
+      )
+    const defined = <A>(xs: ReadonlyArray<A | undefined>): Array<A> =>
+      xs.filter((x): x is A => x !== undefined)
+
+    // 1. Fixed rates.
+    const systems = [processor, ...options.peerProfiles.map(peer)]
+    const fixed: Array<FixedRateRun | undefined> = []
+    for (const rate of options.drainOnly ? [] : options.rates)
+      for (const kind of systems)
+        fixed.push(
+          yield* attempt(
+            `${systemName(kind)} @ ${rate}/s`,
+            fixedRateRun(ctx, kind, rate, options.warmupS, options.durationS, tag),
+          ),
+        )
+
+    // 2. One backlog, drained by each system, the raw consumers and ConsumerPerformance.
+    const backlog = `${tag}-backlog`
+    yield* freshTopic(broker, backlog, 3, [])
+    yield* log(`filling the backlog: ${options.drainEvents} events as fast as the producer goes`)
+    const prefill = yield* attempt("backlog fill", produce(ctx, backlog, 200_000, options.drainEvents, 42))
+    if (prefill !== undefined)
+      notes.push(
+        `The producer alone (packages/producer, kafkajs, acks=all) reached ${Math.round(prefill.achievedRate)} events/s filling the backlog.`,
+      )
+    const drain: Array<DrainRun | undefined> = []
+    const clients: Array<ClientRun | undefined> = []
+    let ceiling: BenchResult["ceiling"] = null
+    let profile: BenchResult["profile"] = null
+    if (prefill !== undefined) {
+      const events = prefill.sent
+      for (const kind of systems)
+        drain.push(
+          yield* attempt(
+            `${systemName(kind)} drain`,
+            Effect.map(
+              drainRun(ctx, kind, backlog, events, { group: `${tag}-drain-${systemName(kind)}` }),
+              (d) => d.result,
+            ),
+          ),
+        )
+      const consumer = options.drainOnly
+        ? undefined
+        : yield* attempt("ConsumerPerformance", consumerCeiling(ctx, backlog, events))
+      for (const parse of options.drainOnly ? [] : options.quick ? [false] : [false, true])
+        for (const client of ["kafkajs", "platformatic"] as const)
+          clients.push(
+            yield* attempt(`raw consume ${client}`, clientRun(ctx, client, backlog, events, parse)),
+          )
+      if (options.profile) {
+        const p = yield* attempt("CPU profile", profileRun(ctx, backlog, events, tag))
+        if (p !== undefined) {
+          const keep = path.resolve(root, options.outDir, "tmp", `${stamp}-processor.cpuprofile`)
+          fs.mkdirSync(path.dirname(keep), { recursive: true })
+          fs.copyFileSync(p.file, keep)
+          profile = { ...p, file: path.relative(root, keep) }
+        }
+      }
+      const ceilingTopic = `${tag}-ceiling`
+      yield* freshTopic(broker, ceilingTopic, 3, [])
+      const producerPerf = options.drainOnly
+        ? undefined
+        : yield* attempt("ProducerPerformance", producerCeiling(ctx, ceilingTopic, events))
+      if (consumer !== undefined && producerPerf !== undefined)
+        ceiling = {
+          consumerMsgPerSec: Math.round(consumer.msgPerSec),
+          consumerFetchMsgPerSec: Math.round(consumer.fetchMsgPerSec),
+          consumerMbPerSec: consumer.mbPerSec,
+          producerMsgPerSec: Math.round(producerPerf.msgPerSec),
+          producerMbPerSec: producerPerf.mbPerSec,
+          producerP99Ms: producerPerf.p99Ms,
+        }
+    }
+
+    // 3. Live search, starting just under what the processor drained and the producer reached.
+    const capacity = drain.find((d) => d?.system === "processor")?.eventsPerSec
+    const search =
+      options.search && capacity !== undefined
+        ? ((yield* attempt(
+            "live search",
+            liveSearch(
+              ctx,
+              processor,
+              Math.max(
+                1_000,
+                Math.round((Math.min(capacity, prefill?.achievedRate ?? capacity) * 0.9) / 1_000) * 1_000,
+              ),
+              20,
+              5,
+              tag,
+            ),
+          )) ?? null)
+        : null
+
+    const fixedRate = defined(fixed)
+    const drains = defined(drain)
+    const result: BenchResult = {
+      version: 1,
+      date,
+      command: ["node", ...process.argv.slice(1).map((a) => path.relative(root, a) || a)].join(" "),
+      gitCommit: gitCommit(root),
+      options: { ...options },
+      machine,
+      elapsedS: Math.round((Date.now() - started) / 1_000),
+      fixedRate,
+      drain: drains,
+      search,
+      ceiling,
+      clients: defined(clients),
+      profile,
+      targets: evaluateTargets(fixedRate, drains, search),
+      notes,
+    }
+    const written = yield* writeResults(path.resolve(root, options.outDir), stamp, result)
+    yield* Console.log(`\n${written.markdown}`)
+    yield* log(`results: ${written.files.map((f) => path.relative(root, f)).join(", ")}`)
+  })
+
+const parsed = parseOptions(process.argv.slice(2))
+if (parsed._tag === "Help") process.stdout.write(usage)
+else if (parsed._tag === "Invalid") {
+  process.stderr.write(`bench: ${parsed.message}\n(--help lists the options)\n`)
+  process.exitCode = 2
+} else NodeRuntime.runMain(Effect.scoped(program(parsed.options)))

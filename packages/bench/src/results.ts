@@ -1,0 +1,165 @@
+import { Schema } from "effect"
+
+/**
+ * The result file of one bench run (bench/results/<stamp>.json). A Schema, so a file can be read
+ * back and checked (tests, later comparisons) and a missing field is a decode error, not a NaN.
+ */
+
+export const Percentiles = Schema.Struct({
+  n: Schema.Number,
+  p50: Schema.Number,
+  p95: Schema.Number,
+  p99: Schema.Number,
+  max: Schema.Number,
+  mean: Schema.Number,
+})
+
+const Cores = Schema.Record({ key: Schema.String, value: Schema.Number })
+
+export const Machine = Schema.Struct({
+  nproc: Schema.Number,
+  memTotalMb: Schema.Number,
+  cpuModel: Schema.String,
+  kernel: Schema.String,
+  node: Schema.String,
+  kafka: Schema.String,
+  chdb: Schema.String,
+  clickhouse: Schema.String,
+  kafkajs: Schema.String,
+  platformaticKafka: Schema.String,
+  loadAvgAtStart: Schema.Array(Schema.Number),
+})
+
+export const FixedRateRun = Schema.Struct({
+  system: Schema.String,
+  rate: Schema.Number,
+  warmupS: Schema.Number,
+  durationS: Schema.Number,
+  sent: Schema.Number,
+  producerRate: Schema.Number,
+  ingested: Schema.Number,
+  /** Events whose event_time falls in the measured window (the latency sample). */
+  windowEvents: Schema.Number,
+  /** ingested_at - event_time, ms, over the window. */
+  latencyMs: Schema.NullOr(Percentiles),
+  /** Poll-based probes: send -> first successful SELECT, ms. */
+  probeVisibleMs: Schema.NullOr(Percentiles),
+  /** Probes: first successful SELECT - ingested_at, ms (what ingested_at misses, plus poll step). */
+  probeGapMs: Schema.NullOr(Percentiles),
+  /** Kafka record timestamp (CreateTime) - event_time, ms, for a sample of the run's records. */
+  createTimeMinusEventTimeMs: Schema.NullOr(Percentiles),
+  cpuCores: Schema.Number,
+  threadsCores: Cores,
+  rssPeakMb: Schema.Number,
+  /** Peak anonymous RSS (RssAnon, sampled): heaps and buffers, without mapped library code. */
+  rssAnonPeakMb: Schema.Number,
+  /** Peak of the embedded engine's own MemoryTracking (system.metrics) during the run. */
+  engineMemPeakMb: Schema.Number,
+  lagMax: Schema.Number,
+  brokerCpuCores: Schema.Number,
+})
+
+export const DrainRun = Schema.Struct({
+  system: Schema.String,
+  events: Schema.Number,
+  ingested: Schema.Number,
+  /** Events between the 10th and 90th percentile of ingested_at, per second. */
+  eventsPerSec: Schema.Number,
+  /** All events over first-to-last ingested_at. */
+  overallPerSec: Schema.Number,
+  cpuCores: Schema.Number,
+  threadsCores: Cores,
+  rssPeakMb: Schema.Number,
+  rssAnonPeakMb: Schema.Number,
+  engineMemPeakMb: Schema.Number,
+})
+
+export const SearchStep = Schema.Struct({
+  rate: Schema.Number,
+  achieved: Schema.Number,
+  endLag: Schema.Number,
+  lagSlopePerSec: Schema.Number,
+  pass: Schema.Boolean,
+})
+
+export const Search = Schema.Struct({
+  system: Schema.String,
+  steps: Schema.Array(SearchStep),
+  sustained: Schema.NullOr(Schema.Number),
+})
+
+export const Ceiling = Schema.Struct({
+  consumerMsgPerSec: Schema.Number,
+  consumerFetchMsgPerSec: Schema.Number,
+  consumerMbPerSec: Schema.Number,
+  producerMsgPerSec: Schema.Number,
+  producerMbPerSec: Schema.Number,
+  producerP99Ms: Schema.Number,
+})
+
+export const ClientRun = Schema.Struct({
+  client: Schema.String,
+  messages: Schema.Number,
+  seconds: Schema.Number,
+  msgPerSec: Schema.Number,
+  cpuCores: Schema.Number,
+  rssPeakMb: Schema.Number,
+})
+
+export const ProfileStage = Schema.Struct({ stage: Schema.String, ms: Schema.Number, pct: Schema.Number })
+export const ProfileFrame = Schema.Struct({
+  fn: Schema.String,
+  where: Schema.String,
+  stage: Schema.String,
+  selfMs: Schema.Number,
+  pct: Schema.Number,
+})
+
+export const Profile = Schema.Struct({
+  file: Schema.String,
+  events: Schema.Number,
+  sampledMs: Schema.Number,
+  busyMs: Schema.Number,
+  stages: Schema.Array(ProfileStage),
+  topFrames: Schema.Array(ProfileFrame),
+  threadsCores: Cores,
+})
+
+export const Target = Schema.Struct({
+  name: Schema.String,
+  target: Schema.String,
+  measured: Schema.String,
+  met: Schema.NullOr(Schema.Boolean),
+})
+
+export const BenchResult = Schema.Struct({
+  version: Schema.Literal(1),
+  date: Schema.String,
+  command: Schema.String,
+  gitCommit: Schema.String,
+  options: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  machine: Machine,
+  elapsedS: Schema.Number,
+  fixedRate: Schema.Array(FixedRateRun),
+  drain: Schema.Array(DrainRun),
+  search: Schema.NullOr(Search),
+  ceiling: Schema.NullOr(Ceiling),
+  clients: Schema.Array(ClientRun),
+  profile: Schema.NullOr(Profile),
+  targets: Schema.Array(Target),
+  notes: Schema.Array(Schema.String),
+})
+
+export type BenchResult = typeof BenchResult.Type
+export type FixedRateRun = typeof FixedRateRun.Type
+export type DrainRun = typeof DrainRun.Type
+export type Search = typeof Search.Type
+export type SearchStep = typeof SearchStep.Type
+export type Ceiling = typeof Ceiling.Type
+export type ClientRun = typeof ClientRun.Type
+export type Profile = typeof Profile.Type
+export type Target = typeof Target.Type
+export type Machine = typeof Machine.Type
+
+export const encodeResult = Schema.encodeSync(BenchResult)
+export const decodeResult = Schema.decodeUnknownEither(BenchResult)

@@ -1,0 +1,124 @@
+import type { BenchResult } from "./results.ts"
+
+/** The Markdown summary of a result (bench/results/<stamp>.md, also printed at the end). */
+
+const n = (v: number | undefined | null) =>
+  v === undefined || v === null ? "–" : Math.round(v).toLocaleString("en-US")
+const f2 = (v: number) => v.toFixed(2)
+
+const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
+  [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map((_, i) => (i === 0 ? ":--" : "--:")).join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n")
+
+export const renderSummary = (r: BenchResult): string => {
+  const m = r.machine
+  const out: Array<string> = [
+    `# Benchmark ${r.date}`,
+    "",
+    `Machine: ${m.nproc} cores (${m.cpuModel}), ${n(m.memTotalMb)} MiB, ${m.kernel}; load average at start ${m.loadAvgAtStart.join(" / ")}.`,
+    `Versions: node ${m.node}, Kafka ${m.kafka}, chDB ${m.chdb} (ClickHouse ${m.clickhouse}), kafkajs ${m.kafkajs}, @platformatic/kafka ${m.platformaticKafka}. Commit ${r.gitCommit.slice(0, 12)}.`,
+    `Command: \`${r.command}\` (${n(r.elapsedS)} s).`,
+    "",
+    "## Fixed rates: end-to-end latency (ingested_at − event_time, ms)",
+    "",
+    table(
+      [
+        "system",
+        "rate/s",
+        "events (window)",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "probe p50/max",
+        "CPU cores",
+        "peak RSS MB (anon / engine)",
+        "max lag",
+      ],
+      r.fixedRate.map((x) => [
+        x.system,
+        n(x.rate),
+        `${n(x.ingested)}/${n(x.sent)} (${n(x.windowEvents)})`,
+        n(x.latencyMs?.p50),
+        n(x.latencyMs?.p95),
+        n(x.latencyMs?.p99),
+        n(x.latencyMs?.max),
+        x.probeVisibleMs === null ? "–" : `${n(x.probeVisibleMs.p50)}/${n(x.probeVisibleMs.max)}`,
+        f2(x.cpuCores),
+        `${n(x.rssPeakMb)} (${n(x.rssAnonPeakMb)} / ${n(x.engineMemPeakMb)})`,
+        n(x.lagMax),
+      ]),
+    ),
+    "",
+    "## Throughput",
+    "",
+    table(
+      ["what", "events/s", "CPU cores", "peak RSS MB (anon / engine)"],
+      [
+        ...r.drain.map((d) => [
+          `${d.system}: backlog drain (${n(d.events)} events)`,
+          n(d.eventsPerSec),
+          f2(d.cpuCores),
+          `${n(d.rssPeakMb)} (${n(d.rssAnonPeakMb)} / ${n(d.engineMemPeakMb)})`,
+        ]),
+        ...(r.search === null
+          ? []
+          : [[`${r.search.system}: live, sustained (producer on the box)`, n(r.search.sustained), "–", "–"]]),
+        ...r.clients.map((c) => [`raw consume: ${c.client}`, n(c.msgPerSec), f2(c.cpuCores), n(c.rssPeakMb)]),
+        ...(r.ceiling === null
+          ? []
+          : [
+              ["ceiling: Kafka ConsumerPerformance", n(r.ceiling.consumerFetchMsgPerSec), "–", "–"],
+              ["ceiling: Kafka ProducerPerformance (acks=all)", n(r.ceiling.producerMsgPerSec), "–", "–"],
+            ]),
+      ],
+    ),
+  ]
+  if (r.search !== null && r.search.steps.length > 0) {
+    out.push(
+      "",
+      "Live search steps: " +
+        r.search.steps
+          .map(
+            (s) =>
+              `${n(s.rate)}/s → ${s.pass ? "ok" : "no"} (achieved ${n(s.achieved)}, end lag ${n(s.endLag)}, slope ${n(s.lagSlopePerSec)}/s)`,
+          )
+          .join("; "),
+    )
+  }
+  out.push(
+    "",
+    "## Targets",
+    "",
+    table(
+      ["target", "goal", "measured", "met"],
+      r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? "–" : t.met ? "yes" : "**no**"]),
+    ),
+  )
+  if (r.profile !== null) {
+    out.push(
+      "",
+      `## Processor CPU profile (backlog drain; main thread busy ${n(r.profile.busyMs)} of ${n(r.profile.sampledMs)} ms sampled; % of busy time)`,
+      "",
+      table(
+        ["stage", "ms", "%"],
+        r.profile.stages.map((s) => [s.stage, n(s.ms), s.pct.toFixed(1)]),
+      ),
+      "",
+      table(
+        ["top self-time frame", "where", "stage", "%"],
+        r.profile.topFrames.slice(0, 12).map((x) => [`\`${x.fn}\``, x.where, x.stage, x.pct.toFixed(1)]),
+      ),
+      "",
+      `Process CPU by thread (cores): ${Object.entries(r.profile.threadsCores)
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${f2(v)}`)
+        .join(", ")}`,
+    )
+  }
+  if (r.notes.length > 0) out.push("", "## Notes", "", ...r.notes.map((x) => `- ${x}`))
+  return `${out.join("\n")}\n`
+}

@@ -1,0 +1,89 @@
+import type { DrainRun, FixedRateRun, Search, Target } from "./results.ts"
+
+/** The issue's targets, judged from the measurements (reported, never asserted). */
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
+const isPeer = (system: string) => system.startsWith("kafka-engine")
+
+export const evaluateTargets = (
+  fixed: ReadonlyArray<FixedRateRun>,
+  drain: ReadonlyArray<DrainRun>,
+  search: Search | null,
+): ReadonlyArray<Target> => {
+  const proc = (rate: number) => fixed.find((r) => r.system === "processor" && r.rate === rate)
+  const procDrain = drain.find((d) => d.system === "processor")
+  const peerDrains = drain.filter((d) => isPeer(d.system))
+  const bestPeerDrain = peerDrains.reduce<DrainRun | undefined>(
+    (best, d) => (best === undefined || d.eventsPerSec > best.eventsPerSec ? d : best),
+    undefined,
+  )
+  const targets: Array<Target> = []
+
+  const live = search?.sustained ?? null
+  const capacity = procDrain?.eventsPerSec
+  targets.push({
+    name: "sustained throughput end to end",
+    target: ">= 50,000 events/s",
+    measured: `${live === null ? "live search: none sustained or not run" : `live (producer on the same box): ${fmt(live)}/s`}; backlog drain: ${capacity === undefined ? "n/a" : `${fmt(capacity)}/s`}`,
+    met: live !== null ? live >= 50_000 : capacity !== undefined && capacity < 50_000 ? false : null,
+  })
+
+  for (const [rate, limit] of [
+    [100, 500],
+    [10_000, 1_000],
+  ] as const) {
+    const run = proc(rate)
+    const p99 = run?.latencyMs?.p99
+    targets.push({
+      name: `p99 latency at ${fmt(rate)}/s`,
+      target: `<= ${fmt(limit)} ms`,
+      measured: p99 === undefined ? "not run" : `${fmt(p99)} ms`,
+      met: p99 === undefined ? null : p99 <= limit,
+    })
+  }
+
+  targets.push({
+    name: "throughput vs the Kafka engine",
+    target: ">= the Kafka engine's (backlog drain)",
+    measured:
+      procDrain === undefined || bestPeerDrain === undefined
+        ? "not run"
+        : `${fmt(procDrain.eventsPerSec)}/s vs ${fmt(bestPeerDrain.eventsPerSec)}/s (${bestPeerDrain.system})`,
+    met:
+      procDrain === undefined || bestPeerDrain === undefined
+        ? null
+        : procDrain.eventsPerSec >= bestPeerDrain.eventsPerSec,
+  })
+
+  const ratios = fixed
+    .filter((r) => r.system === "processor" && r.latencyMs !== null)
+    .flatMap((r) => {
+      const peers = fixed.filter((p) => isPeer(p.system) && p.rate === r.rate && p.latencyMs !== null)
+      const best = Math.min(...peers.map((p) => p.latencyMs?.p99 ?? Number.POSITIVE_INFINITY))
+      return Number.isFinite(best) && r.latencyMs !== null
+        ? [{ rate: r.rate, ours: r.latencyMs.p99, peer: best }]
+        : []
+    })
+  targets.push({
+    name: "p99 vs the Kafka engine's best p99",
+    target: "<= 1/5 of it at every rate",
+    measured:
+      ratios.length === 0
+        ? "not run"
+        : ratios
+            .map(
+              (x) =>
+                `${fmt(x.rate)}/s: ${fmt(x.ours)} vs ${fmt(x.peer)} ms (${(x.peer / Math.max(1, x.ours)).toFixed(1)}x)`,
+            )
+            .join("; "),
+    met: ratios.length === 0 ? null : ratios.every((x) => x.ours * 5 <= x.peer),
+  })
+
+  targets.push({
+    name: "processor peak RSS at max rate",
+    target: "<= 512 MB",
+    measured: procDrain === undefined ? "not run" : `${fmt(procDrain.rssPeakMb)} MB (backlog drain)`,
+    met: procDrain === undefined ? null : procDrain.rssPeakMb <= 512,
+  })
+  return targets
+}
