@@ -212,7 +212,7 @@ const program = Effect.gen(function* () {
     groupId: "chaos",
     partitions: 3,
   })
-  const observed = yield* observe(port, kafka, String(env.KAFKA_DLQ_TOPIC))
+  const observed = yield* observe(port, kafka, String(env.KAFKA_TOPIC), String(env.KAFKA_DLQ_TOPIC))
   const result = compare(expected, observed)
   yield* Console.log(`\n${result.report}\n`)
   yield* Console.log(

@@ -1,5 +1,6 @@
-import { Effect, Schedule } from "effect"
-import type { Kafka } from "kafkajs"
+import { decodeEvent } from "@rtoa/core"
+import { Effect, Either, Schedule } from "effect"
+import type { Kafka, KafkaMessage } from "kafkajs"
 import type { Observed } from "./compare.ts"
 import { ChaosError } from "./procs.ts"
 
@@ -34,8 +35,12 @@ export const waitHealthy = (port: number) =>
     Effect.mapError(() => new ChaosError({ message: `processor on port ${port} did not become healthy` })),
   )
 
-/** Counts dead letters, and distinct source positions among them, up to the topic's end. */
-export const readDeadLetters = (kafka: Kafka, topic: string) =>
+/** Reads a topic from its start to its current end with a throwaway group, one call per record. */
+const readTopic = (
+  kafka: Kafka,
+  topic: string,
+  onMessage: (partition: number, message: KafkaMessage) => void,
+) =>
   Effect.tryPromise({
     try: async () => {
       const admin = kafka.admin()
@@ -43,22 +48,20 @@ export const readDeadLetters = (kafka: Kafka, topic: string) =>
       const ends = await admin.fetchTopicOffsets(topic)
       await admin.disconnect()
       const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0)
-      const positions = new Set<string>()
-      if (total === 0) return { records: 0, distinct: 0 }
-      const consumer = kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}` })
+      if (total === 0) return 0
+      const consumer = kafka.consumer({ groupId: `chaos-reader-${topic}-${Date.now()}` })
       await consumer.connect()
       await consumer.subscribe({ topic, fromBeginning: true })
       let seen = 0
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`read ${seen} of ${total} dead letters in 60 s`)),
-          60_000,
+          () => reject(new Error(`read ${seen} of ${total} records in 120 s`)),
+          120_000,
         )
         void consumer.run({
           autoCommit: false,
-          eachMessage: async ({ message }) => {
-            const h = message.headers ?? {}
-            positions.add(`${h["dlq.source.partition"]?.toString()}:${h["dlq.source.offset"]?.toString()}`)
+          eachMessage: async ({ partition, message }) => {
+            onMessage(partition, message)
             seen += 1
             if (seen >= total) {
               clearTimeout(timer)
@@ -68,13 +71,40 @@ export const readDeadLetters = (kafka: Kafka, topic: string) =>
         })
       })
       await consumer.disconnect()
-      return { records: seen, distinct: positions.size }
+      return seen
     },
     catch: (e) =>
-      new ChaosError({ message: `reading dead letters: ${e instanceof Error ? e.message : String(e)}` }),
+      new ChaosError({ message: `reading ${topic}: ${e instanceof Error ? e.message : String(e)}` }),
   })
 
-export const observe = (port: number, kafka: Kafka, dlqTopic: string) =>
+/** Dead letters, and the source position (partition:offset) each one names. */
+export const readDeadLetters = (kafka: Kafka, topic: string) =>
+  Effect.gen(function* () {
+    const positions = new Set<string>()
+    const records = yield* readTopic(kafka, topic, (_, message) => {
+      const h = message.headers ?? {}
+      positions.add(`${h["dlq.source.partition"]?.toString()}:${h["dlq.source.offset"]?.toString()}`)
+    })
+    return { records, positions }
+  })
+
+/**
+ * Positions of the records in the events topic that break the contract. Not the producer's count:
+ * a batch the producer resent after a broker restart can be in the topic twice, and a malformed
+ * record without an event_id cannot be told from its resend. Dead letters are checked against this.
+ */
+export const readMalformedPositions = (kafka: Kafka, topic: string) =>
+  Effect.gen(function* () {
+    const positions = new Set<string>()
+    yield* readTopic(kafka, topic, (partition, message) => {
+      const value = message.value
+      if (value === null || value.length === 0 || Either.isLeft(decodeEvent(value.toString("utf8"))))
+        positions.add(`${partition}:${message.offset}`)
+    })
+    return positions
+  })
+
+export const observe = (port: number, kafka: Kafka, topic: string, dlqTopic: string) =>
   Effect.gen(function* () {
     const final = yield* queryRows(port, "SELECT count() AS n FROM raw_events FINAL")
     const physical = yield* queryRows(port, "SELECT count() AS n FROM raw_events")
@@ -83,6 +113,9 @@ export const observe = (port: number, kafka: Kafka, dlqTopic: string) =>
       "SELECT toString(time_window) AS minute, uniqExactMerge(event_count_state) AS events, uniqMerge(unique_users_state) AS users FROM metrics_minutely GROUP BY time_window",
     )
     const dlq = yield* readDeadLetters(kafka, dlqTopic)
+    const malformed = yield* readMalformedPositions(kafka, topic)
+    const unmatched = [...malformed].filter((p) => !dlq.positions.has(p)).length
+    const unexpected = [...dlq.positions].filter((p) => !malformed.has(p)).length
     return {
       rawFinal: Number(final[0]?.n),
       rawPhysical: Number(physical[0]?.n),
@@ -90,6 +123,8 @@ export const observe = (port: number, kafka: Kafka, dlqTopic: string) =>
         minutes.map((r) => [String(r.minute), { events: Number(r.events), users: Number(r.users) }]),
       ),
       deadLetterRecords: dlq.records,
-      deadLetterDistinct: dlq.distinct,
+      deadLetterDistinct: dlq.positions.size,
+      malformedInTopic: malformed.size,
+      deadLetterMismatches: unmatched + unexpected,
     } satisfies Observed
   })

@@ -40,6 +40,8 @@ describe("chaos ground truth", () => {
       perMinute: new Map([["2026-11-25 10:00:00", { events: 1, users: 1 }]]),
       deadLetterRecords: 0,
       deadLetterDistinct: 0,
+      malformedInTopic: 0,
+      deadLetterMismatches: 0,
     }
     expect(compare(expected, same).ok).toBe(true)
     expect(
@@ -48,6 +50,13 @@ describe("chaos ground truth", () => {
     ).toBe(false)
     expect(compare(expected, { ...same, rawFinal: 2 }).ok).toBe(false)
     expect(compare(expected, { ...same, deadLetterDistinct: 1 }).ok).toBe(false)
+    expect(compare(expected, { ...same, deadLetterMismatches: 1 }).ok).toBe(false)
+    // A producer resend of a malformed record is in the topic twice and dead-lettered twice: fine.
+    expect(compare(expected, { ...same, malformedInTopic: 1, deadLetterDistinct: 1 }).ok).toBe(true)
+    const oneMalformed = await readTruth(truthFile([{ kind: "malformed", defect: "empty_object" }]))
+    const none = { ...same, rawFinal: 0, perMinute: new Map() }
+    expect(compare(oneMalformed, { ...none, malformedInTopic: 1, deadLetterDistinct: 1 }).ok).toBe(true)
+    expect(compare(oneMalformed, none).ok).toBe(false)
     expect(compare(expected, { ...same, perMinute: new Map() }).report).toMatch(/FAIL\s+2026-11-25 10:00:00/)
   })
 

@@ -1,4 +1,5 @@
 import { Either, JSONSchema, ParseResult, Schema } from "effect"
+import { fastDecodeEvent } from "./event-fast.ts"
 
 /**
  * The event contract on the `events` topic (JSON, key = user_id). docs: db/event.schema.json.
@@ -72,7 +73,8 @@ export const eventJsonSchema = (): Record<string, unknown> => ({
 })
 export type EventInput = typeof Event.Encoded
 
-const decodeStruct = Schema.decodeUnknownEither(Event, { errors: "all" })
+/** The contract's own decoder: the reference for the fast path, and the source of error messages. */
+export const decodeEventWithSchema = Schema.decodeUnknownEither(Event, { errors: "all" })
 
 /** Why a message is not an event: not JSON at all, or JSON that breaks the contract. */
 export interface EventDecodeFailure {
@@ -88,7 +90,9 @@ export const decodeEvent = (value: string): Either.Either<Event, EventDecodeFail
   } catch (e) {
     return Either.left({ reason: "undecodable", detail: `not JSON: ${(e as Error).message}` })
   }
-  return Either.mapLeft(decodeStruct(json), (error) => ({
+  const fast = fastDecodeEvent(json)
+  if (fast !== undefined) return Either.right(fast)
+  return Either.mapLeft(decodeEventWithSchema(json), (error) => ({
     reason: "invalid",
     detail: ParseResult.ArrayFormatter.formatErrorSync(error)
       .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))

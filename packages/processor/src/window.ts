@@ -8,13 +8,36 @@ export const clickhouseTime = (ms: number): string =>
 
 export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS
 
-export const toRawRow = ({ event, record }: DecodedEvent): RawEventRow => ({
+/**
+ * clickhouseTime for a stream of times that mostly share a minute: formats the minute once and
+ * appends seconds and milliseconds (Date#toISOString per event cost ~15% of the processor's CPU).
+ */
+export const clickhouseTimeFormatter = (): ((ms: number) => string) => {
+  let minute = Number.NaN
+  let prefix = ""
+  return (ms) => {
+    const m = minuteOf(ms)
+    if (m !== minute) {
+      minute = m
+      prefix = clickhouseTime(m).slice(0, 17)
+    }
+    const rest = ms - m
+    const seconds = Math.floor(rest / 1_000)
+    const millis = rest - seconds * 1_000
+    return `${prefix}${seconds < 10 ? "0" : ""}${seconds}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}`
+  }
+}
+
+export const toRawRow = (
+  { event, record }: DecodedEvent,
+  formatTime: (ms: number) => string = clickhouseTime,
+): RawEventRow => ({
   event_id: event.event_id,
   user_id: event.user_id,
   event_type: event.event_type,
   dimension_channel: event.dimension_channel,
   event_source: event.event_source,
-  event_time: clickhouseTime(event.event_time),
+  event_time: formatTime(event.event_time),
   properties: event.properties === undefined ? "{}" : JSON.stringify(event.properties),
   kafka_partition: record.partition,
   kafka_offset: record.offset,
@@ -53,7 +76,7 @@ export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArra
   return Array.from(groups.values(), (g) => ({ ...g.key, user_ids: [...g.users], event_ids: [...g.ids] }))
 }
 
-export const toSinkBatch = (events: ReadonlyArray<DecodedEvent>): SinkBatch => ({
-  rows: events.map(toRawRow),
-  aggregates: groupByMinute(events),
-})
+export const toSinkBatch = (events: ReadonlyArray<DecodedEvent>): SinkBatch => {
+  const formatTime = clickhouseTimeFormatter()
+  return { rows: events.map((e) => toRawRow(e, formatTime)), aggregates: groupByMinute(events) }
+}

@@ -1,8 +1,9 @@
+import { FastCheck as fc } from "effect"
 import { describe, expect, it } from "vitest"
 import { offsetRanges, offsetsToCommit } from "../src/commit.ts"
 import { decodeRecords } from "../src/decode.ts"
 import { sourceRecord } from "../src/source.ts"
-import { clickhouseTime, groupByMinute, toSinkBatch } from "../src/window.ts"
+import { clickhouseTime, clickhouseTimeFormatter, groupByMinute, toSinkBatch } from "../src/window.ts"
 import { eventJson, T0 } from "./fixtures.ts"
 
 const decodeAll = (values: ReadonlyArray<string>, now = T0 + 60_000) =>
@@ -91,6 +92,23 @@ describe("window stage", () => {
       properties: "{}",
     })
     expect(clickhouseTime(Date.parse("2026-01-02T03:04:05.678Z"))).toBe("2026-01-02 03:04:05.678")
+  })
+
+  it("formats times per minute exactly as clickhouseTime does, in any order", () => {
+    const times = fc.array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.integer({ min: T0 - 120_000, max: T0 + 120_000 }),
+      ),
+      { maxLength: 200 },
+    )
+    fc.assert(
+      fc.property(times, (ms) => {
+        const format = clickhouseTimeFormatter()
+        expect(ms.map(format)).toEqual(ms.map(clickhouseTime))
+      }),
+      { numRuns: 500 },
+    )
   })
 })
 
