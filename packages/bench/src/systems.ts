@@ -1,4 +1,5 @@
 import * as path from "node:path"
+import { parseJsonEachRow, postProcessorQuery } from "@rtoa/core"
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import type { Broker } from "./broker.ts"
 import { type PeerProfile, profileSettings } from "./peer/schema.ts"
@@ -63,19 +64,10 @@ export const appEnv = (
 
 export const queryHttp = (port: number, sql: string) =>
   Effect.tryPromise({
-    try: async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/query?format=JSONEachRow`, {
-        method: "POST",
-        body: sql,
-        signal: AbortSignal.timeout(20_000),
-      })
-      const body = await response.text()
-      if (!response.ok) throw new Error(body)
-      return body
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-    },
+    try: () =>
+      postProcessorQuery(`http://127.0.0.1:${port}`, sql, { format: "JSONEachRow", timeoutMs: 20_000 }).then(
+        parseJsonEachRow,
+      ),
     catch: (e) =>
       new BenchError({ message: `query on :${port} failed: ${e instanceof Error ? e.message : String(e)}` }),
   })

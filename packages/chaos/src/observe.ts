@@ -1,4 +1,4 @@
-import { decodeEvent } from "@rtoa/core"
+import { decodeEvent, parseJsonEachRow, postProcessorQuery, processorHealthy } from "@rtoa/core"
 import { Effect, Either, Schedule } from "effect"
 import type { Kafka, KafkaMessage } from "kafkajs"
 import type { Observed } from "./compare.ts"
@@ -7,28 +7,17 @@ import { ChaosError } from "./procs.ts"
 /** Rows of a query through the processor's read-only /query endpoint. */
 export const queryRows = (port: number, sql: string) =>
   Effect.tryPromise({
-    try: async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/query?format=JSONEachRow`, {
-        method: "POST",
-        body: sql,
-        signal: AbortSignal.timeout(10_000),
-      })
-      const body = await response.text()
-      if (!response.ok) throw new Error(body)
-      return body
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-    },
+    try: () =>
+      postProcessorQuery(`http://127.0.0.1:${port}`, sql, { format: "JSONEachRow", timeoutMs: 10_000 }).then(
+        parseJsonEachRow,
+      ),
     catch: (e) => new ChaosError({ message: `query failed: ${e instanceof Error ? e.message : String(e)}` }),
   })
 
 export const waitHealthy = (port: number) =>
-  Effect.tryPromise(() =>
-    fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }),
-  ).pipe(
+  Effect.promise(() => processorHealthy(`http://127.0.0.1:${port}`)).pipe(
     Effect.filterOrFail(
-      (r) => r.ok,
+      (ok) => ok,
       () => new Error("unhealthy"),
     ),
     Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("90 seconds"))),

@@ -1,4 +1,10 @@
-import { ClickHouseConfig, makeReadOnlyClickHouse, ProcessorConfig } from "@rtoa/core"
+import {
+  ClickHouseConfig,
+  makeReadOnlyClickHouse,
+  ProcessorConfig,
+  postProcessorQuery,
+  processorHealthy,
+} from "@rtoa/core"
 import { type ConfigError, Effect, Redacted, type Scope } from "effect"
 
 /** Runs one SQL text and returns the formatted output, or an error message from ClickHouse. */
@@ -8,16 +14,7 @@ const processorQuery =
   (base: string, token: string | undefined): RunQuery =>
   (sql, format) =>
     Effect.tryPromise({
-      try: async () => {
-        const response = await fetch(`${base}/query?format=${encodeURIComponent(format)}`, {
-          method: "POST",
-          body: sql,
-          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-        })
-        const text = await response.text()
-        if (!response.ok) throw new Error(text.trim())
-        return text
-      },
+      try: () => postProcessorQuery(base, sql, { format, token }),
       catch: (e) => (e instanceof Error ? e : new Error(String(e))),
     })
 
@@ -33,12 +30,7 @@ export const queryTarget: Effect.Effect<
 > = Effect.gen(function* () {
   const processor = yield* ProcessorConfig
   const base = `http://${processor.httpHost}:${processor.httpPort}`
-  const alive = yield* Effect.promise(() =>
-    fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then(
-      (r) => r.ok,
-      () => false,
-    ),
-  )
+  const alive = yield* Effect.promise(() => processorHealthy(base))
   if (alive) {
     const token = processor.httpToken === undefined ? undefined : Redacted.value(processor.httpToken)
     return { run: processorQuery(base, token), via: `processor at ${base}` }

@@ -1,5 +1,5 @@
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
-import { offsetRanges, offsetsToCommit } from "./commit.ts"
+import { offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
 import { decodeRecords } from "./decode.ts"
 import { Metrics } from "./metrics.ts"
@@ -24,10 +24,11 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
   Schedule.union(Schedule.spaced("5 seconds")),
 )
 
+/** Records behind the high watermark, per partition, after the batch's last record. */
 const lagByPartition = (records: Chunk.Chunk<SourceRecord>) => {
   const lag = new Map<number, number>()
-  for (const r of records)
-    lag.set(r.partition, Math.max(0, Number(BigInt(r.highWatermark) - BigInt(r.offset) - 1n)))
+  for (const { high } of partitionBounds(records).values())
+    lag.set(high.partition, Math.max(0, Number(BigInt(high.highWatermark) - BigInt(high.offset) - 1n)))
   return lag
 }
 

@@ -1,6 +1,6 @@
 import { FastCheck as fc } from "effect"
 import { describe, expect, it } from "vitest"
-import { offsetRanges, offsetsToCommit } from "../src/commit.ts"
+import { compareOffsets, offsetRanges, offsetsToCommit } from "../src/commit.ts"
 import { decodeRecords } from "../src/decode.ts"
 import { sourceRecord } from "../src/source.ts"
 import { clickhouseTime, clickhouseTimeFormatter, groupByMinute, toSinkBatch } from "../src/window.ts"
@@ -126,5 +126,25 @@ describe("commit stage", () => {
       { topic: "events", partition: 2, offset: "9007199254740994" },
     ])
     expect(offsetRanges(rs)).toBe("events:0:5-7,events:1:9-9,events:2:9007199254740993-9007199254740993")
+  })
+
+  it("orders offsets like BigInt does, and commits max + 1 per partition in any record order", () => {
+    const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n })
+    fc.assert(
+      fc.property(offset, offset, (a, b) => {
+        const expected = a < b ? -1 : a > b ? 1 : 0
+        expect(Math.sign(compareOffsets(a.toString(), b.toString()))).toBe(expected)
+      }),
+    )
+    const batch = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), offset), { minLength: 1, maxLength: 50 })
+    fc.assert(
+      fc.property(batch, (pairs) => {
+        const rs = pairs.map(([p, o]) => ({ ...sourceRecord(p, 0, "x"), offset: o.toString() }))
+        const max = new Map<number, bigint>()
+        for (const [p, o] of pairs) if ((max.get(p) ?? -1n) < o) max.set(p, o)
+        const got = new Map(offsetsToCommit(rs).map((c) => [c.partition, c.offset]))
+        expect(got).toEqual(new Map([...max].map(([p, o]) => [p, (o + 1n).toString()])))
+      }),
+    )
   })
 })
