@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import { runCommand as runCommandIn } from "@rtoa/core"
 import { Data, Duration, Effect, type Scope } from "effect"
 
 /**
@@ -98,33 +99,8 @@ export const runCommand = (
   env: NodeJS.ProcessEnv,
   timeout: Duration.DurationInput = "5 minutes",
 ) =>
-  Effect.async<string, BenchError>((resume) => {
-    const child = spawn(command, [...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString()
-    })
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString()
-    })
-    child.once("error", (e) => resume(Effect.fail(new BenchError({ message: `${command}: ${e.message}` }))))
-    child.once("exit", (code) =>
-      resume(
-        code === 0
-          ? Effect.succeed(out)
-          : Effect.fail(new BenchError({ message: `${command} ${args.join(" ")} exited ${code}:\n${out}` })),
-      ),
-    )
-    // Interruption (timeout, Ctrl-C) must not leave the child behind.
-    return Effect.sync(() => {
-      if (child.exitCode === null) child.kill("SIGKILL")
-    })
-  }).pipe(
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new BenchError({ message: `${command} did not finish within ${Duration.format(timeout)}` }),
-    }),
+  runCommandIn(command, args, env, timeout).pipe(
+    Effect.mapError((e) => new BenchError({ message: e.message })),
   )
 
 export const runNode = (script: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import { runCommand as runCommandIn } from "@rtoa/core"
 import { Data, Effect, type Scope } from "effect"
 
 export class ChaosError extends Data.TaggedError("ChaosError")<{ readonly message: string }> {}
@@ -50,23 +51,7 @@ export const waitExit = (p: Proc) => Effect.promise(() => p.exited)
 
 /** Runs a command to completion; fails with its output when it exits non-zero. */
 export const runCommand = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
-  Effect.async<string, ChaosError>((resume) => {
-    const child = spawn(command, [...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString()
-    })
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString()
-    })
-    child.once("exit", (code) =>
-      resume(
-        code === 0
-          ? Effect.succeed(out)
-          : Effect.fail(new ChaosError({ message: `${command} ${args.join(" ")} exited ${code}:\n${out}` })),
-      ),
-    )
-  })
+  runCommandIn(command, args, env).pipe(Effect.mapError((e) => new ChaosError({ message: e.message })))
 
 export const runNode = (script: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
   runCommand(process.execPath, [...NODE_FLAGS, script, ...args], env)

@@ -21,5 +21,8 @@ export class MigrationError extends Data.TaggedError("MigrationError")<{
   readonly cause?: unknown
 }> {}
 
+/** A child process failed, exited non-zero or ran past its timeout. */
+export class CommandError extends Data.TaggedError("CommandError")<{ readonly message: string }> {}
+
 export const messageOf = (cause: unknown): string =>
   cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)
