@@ -21,6 +21,12 @@ export class MigrationError extends Data.TaggedError("MigrationError")<{
   readonly cause?: unknown
 }> {}
 
+/** The ClickHouse tables are not there yet (`make ddl`). */
+export class SchemaMissing extends Data.TaggedError("SchemaMissing")<{
+  readonly tables: ReadonlyArray<string>
+  readonly message: string
+}> {}
+
 /** A child process failed, exited non-zero or ran past its timeout. */
 export class CommandError extends Data.TaggedError("CommandError")<{ readonly message: string }> {}
 

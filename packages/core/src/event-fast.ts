@@ -9,9 +9,10 @@ import type { Event } from "./event.ts"
  * what the Schema accepts: the agreement test (event-fast.test.ts) checks exactly that.
  */
 
-// Same as event.ts; kept here so this module has no Schema import.
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
-const MAX_EPOCH_MS = 8_640_000_000_000_000
+/** event_time as text: ISO-8601 with an explicit offset (the Schema in event.ts uses it too). */
+export const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+/** The largest time a JavaScript Date holds (year 275760). */
+export const MAX_EPOCH_MS = 8_640_000_000_000_000
 
 const isText = (v: unknown, max: number): v is string =>
   typeof v === "string" && v.length >= 1 && v.length <= max && v.trim() === v

@@ -1,12 +1,10 @@
 import { Either, JSONSchema, ParseResult, Schema } from "effect"
-import { fastDecodeEvent } from "./event-fast.ts"
+import { fastDecodeEvent, isoWithOffset, MAX_EPOCH_MS } from "./event-fast.ts"
 
 /**
  * The event contract on the `events` topic (JSON, key = user_id). docs: db/event.schema.json.
  * event_time is ISO-8601 with an explicit offset, or epoch milliseconds; it decodes to epoch ms.
  */
-
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
 const IsoEventTime = Schema.String.pipe(
   Schema.filter((s) => isoWithOffset.test(s) && !Number.isNaN(Date.parse(s)), {
@@ -18,7 +16,7 @@ const IsoEventTime = Schema.String.pipe(
 
 const EpochMillis = Schema.Number.pipe(
   Schema.int({ message: () => "event_time as a number must be whole epoch milliseconds" }),
-  Schema.between(0, 8_640_000_000_000_000, { message: () => "event_time is out of range" }),
+  Schema.between(0, MAX_EPOCH_MS, { message: () => "event_time is out of range" }),
 )
 
 /** Decodes either form to epoch milliseconds; encodes back to ISO (UTC). */

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import type { ClickHouseClient } from "./clickhouse.ts"
-import { MigrationError, messageOf } from "./errors.ts"
+import { MigrationError, messageOf, SchemaMissing } from "./errors.ts"
 
 /** One numbered file under db/: `NNN_name.sql`, statements separated by `;` at a line end. */
 export interface Migration {
@@ -97,4 +97,22 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
       applied.push(m.file)
     }
     return { applied, skipped } satisfies MigrationReport
+  })
+
+/** The tables the processor and the reprocessor write. */
+export const REQUIRED_TABLES = ["raw_events", "metrics_minutely", "metrics_minutely_input"] as const
+
+/** Fails, with what to do, when `make ddl` has not been run; changes nothing. */
+export const checkSchema = (ch: ClickHouseClient) =>
+  Effect.gen(function* () {
+    const rows = yield* ch.query<{ name: string }>(
+      "SELECT name FROM system.tables WHERE database = currentDatabase()",
+    )
+    const present = new Set(rows.map((r) => r.name))
+    const missing = REQUIRED_TABLES.filter((t) => !present.has(t))
+    if (missing.length > 0)
+      return yield* new SchemaMissing({
+        tables: missing,
+        message: `missing tables ${missing.join(", ")}: run \`make ddl\` first; nothing was changed`,
+      })
   })

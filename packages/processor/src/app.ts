@@ -3,6 +3,7 @@ import {
   ClickHouseConfig,
   ClickHouseLive,
   ClickHouseReadOnly,
+  checkSchema,
   ensureAppTopics,
   KafkaClientLive,
   makeReadOnlyClickHouse,
@@ -17,21 +18,6 @@ import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
 import { ClickHouseSinkLive } from "./sink.ts"
 import { EventSource } from "./source.ts"
 import { TracingLive } from "./tracing.ts"
-
-const REQUIRED_TABLES = ["raw_events", "metrics_minutely", "metrics_minutely_input"] as const
-
-/** Fails at start-up, with what to do, when `make ddl` has not been run. */
-const checkSchema = Effect.gen(function* () {
-  const ch = yield* ClickHouse
-  const rows = yield* ch.query<{ name: string }>(
-    "SELECT name FROM system.tables WHERE database = currentDatabase()",
-  )
-  const present = new Set(rows.map((r) => r.name))
-  const missing = REQUIRED_TABLES.filter((t) => !present.has(t))
-  if (missing.length > 0) {
-    return yield* Effect.fail(new Error(`missing tables ${missing.join(", ")}: run \`make ddl\` first`))
-  }
-})
 
 /**
  * Runs the pipeline until interrupted (SIGINT/SIGTERM via runMain), then drains: stop fetching,
@@ -111,7 +97,7 @@ export const processorProgram = Effect.gen(function* () {
       Effect.annotateLogs("consumer", index),
     )
   const main = Effect.gen(function* () {
-    yield* checkSchema
+    yield* checkSchema(yield* ClickHouse)
     yield* Effect.all(
       Array.from({ length: config.consumers }, (_, i) => member(i)),
       { concurrency: "unbounded", discard: true },

@@ -7,25 +7,31 @@ import type { SourceRecord, TopicPartitionOffset } from "./model.ts"
 export const compareOffsets = (a: string, b: string): number =>
   a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0
 
-/** Per topic-partition, the record with the lowest and with the highest offset in `records`. */
-export const partitionBounds = (records: Iterable<SourceRecord>) => {
-  const bounds = new Map<string, { low: SourceRecord; high: SourceRecord }>()
-  let topic = ""
-  let byPartition = new Map<number, { low: SourceRecord; high: SourceRecord }>()
-  const perTopic = new Map<string, Map<number, { low: SourceRecord; high: SourceRecord }>>()
+interface Bounds {
+  low: SourceRecord
+  high: SourceRecord
+}
+
+/** Per "topic:partition", the records with the lowest and the highest offset in `records`. */
+export const partitionBounds = (records: Iterable<SourceRecord>): ReadonlyMap<string, Bounds> => {
+  // Keyed by topic, then partition: no key string built per record.
+  const byTopic = new Map<string, Map<number, Bounds>>()
   for (const r of records) {
-    if (r.topic !== topic) {
-      topic = r.topic
-      byPartition = perTopic.get(topic) ?? new Map()
-      perTopic.set(topic, byPartition)
+    let partitions = byTopic.get(r.topic)
+    if (partitions === undefined) {
+      partitions = new Map()
+      byTopic.set(r.topic, partitions)
     }
-    const seen = byPartition.get(r.partition)
-    if (seen === undefined) byPartition.set(r.partition, { low: r, high: r })
+    const seen = partitions.get(r.partition)
+    if (seen === undefined) partitions.set(r.partition, { low: r, high: r })
     else if (compareOffsets(r.offset, seen.high.offset) > 0) seen.high = r
     else if (compareOffsets(r.offset, seen.low.offset) < 0) seen.low = r
   }
-  for (const [t, partitions] of perTopic) for (const [p, b] of partitions) bounds.set(`${t}:${p}`, b)
-  return bounds
+  return new Map(
+    [...byTopic].flatMap(([topic, partitions]) =>
+      [...partitions].map(([partition, b]): [string, Bounds] => [`${topic}:${partition}`, b]),
+    ),
+  )
 }
 
 /**

@@ -11,11 +11,13 @@ export interface DecodeResult {
  * Decode stage: bytes -> contract-checked events; everything else becomes a dead letter with a
  * reason, so one bad record never holds up or loses the valid ones beside it. Late events are
  * accepted (they merge into their own minute); events further in the future than `maxSkewMs`
- * beyond `nowMs` are refused, since a producer clock that far ahead would open windows early.
+ * beyond "now" are refused, since a producer clock that far ahead would open windows early.
+ * "Now" is the processor clock, or per record (a replay judges each record as of when it
+ * entered the topic, so it repeats the live decision whatever day it runs).
  */
 export const decodeRecords = (
   records: Iterable<SourceRecord>,
-  nowMs: number,
+  now: number | ((record: SourceRecord) => number),
   maxSkewMs: number,
 ): DecodeResult => {
   const events: Array<DecodedEvent> = []
@@ -31,7 +33,7 @@ export const decodeRecords = (
       continue
     }
     const event = decoded.right
-    if (event.event_time > nowMs + maxSkewMs) {
+    if (event.event_time > (typeof now === "number" ? now : now(record)) + maxSkewMs) {
       deadLetters.push({
         record,
         reason: "event_time_in_future",

@@ -17,6 +17,25 @@ export interface KafkaSourceSettings {
 }
 
 /**
+ * Offers a fetched batch to a bounded queue, heartbeating while it waits for room, so a consumer
+ * stalled by backpressure keeps its group membership (kafkajs heartbeats only between batches).
+ */
+export const offerWhileHeartbeating = <A>(
+  queue: Queue.Enqueue<A>,
+  item: A,
+  heartbeat: () => Promise<void>,
+  every: Duration.DurationInput,
+) =>
+  Effect.raceFirst(
+    Queue.offer(queue, item),
+    Effect.tryPromise(heartbeat).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(every)),
+      Effect.zipRight(Effect.never),
+    ),
+  )
+
+/**
  * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue
  * (backpressure: kafkajs fetches no further for that partition until there is room, and keeps
  * heartbeating meanwhile so a slow sink does not cost the group membership). The fetch position
@@ -52,21 +71,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       consumer.subscribe({ topics: [config.topic], fromBeginning: settings.fromBeginning }),
     )
 
-    const offerWhileHeartbeating = (
-      take: Take.Take<SourceRecord, KafkaError>,
-      heartbeat: () => Promise<void>,
-    ) =>
-      Effect.raceFirst(
-        Queue.offer(queue, take),
-        Effect.tryPromise(heartbeat).pipe(
-          Effect.ignore,
-          Effect.repeat(
-            Schedule.spaced(Duration.millis(Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)))),
-          ),
-          Effect.zipRight(Effect.never),
-        ),
-      )
-
+    const heartbeatEvery = Duration.millis(Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)))
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (batch.messages.length === 0 || !isRunning() || isStale()) return
       if (Runtime.runSync(runtime)(Ref.get(closing))) return
@@ -75,7 +80,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       )
       metrics.fetched += records.length
       await Runtime.runPromise(runtime)(
-        offerWhileHeartbeating(Take.chunk(Chunk.unsafeFromArray(records)), heartbeat),
+        offerWhileHeartbeating(queue, Take.chunk(Chunk.unsafeFromArray(records)), heartbeat, heartbeatEvery),
       )
       resolveOffset(batch.lastOffset())
       await heartbeat()

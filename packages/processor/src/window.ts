@@ -1,6 +1,6 @@
 import type { DecodedEvent, MinuteAggregate, RawEventRow, SinkBatch } from "./model.ts"
 
-const MINUTE_MS = 60_000
+export const MINUTE_MS = 60_000
 
 /** 'YYYY-MM-DD hh:mm:ss.sss' (UTC): the text form ClickHouse DateTime/DateTime64 columns read. */
 export const clickhouseTime = (ms: number): string =>

@@ -25,12 +25,6 @@ export class RangeOutsideTopic extends Data.TaggedError("RangeOutsideTopic")<{
 /** The embedded store is held by another process (in local mode: the live processor). */
 export class StoreLocked extends Data.TaggedError("StoreLocked")<{ readonly message: string }> {}
 
-/** The ClickHouse tables are not there yet (`make ddl`). */
-export class SchemaMissing extends Data.TaggedError("SchemaMissing")<{
-  readonly tables: ReadonlyArray<string>
-  readonly message: string
-}> {}
-
 /** The replay consumer stopped making progress before reaching the end offsets. */
 export class ReplayStalled extends Data.TaggedError("ReplayStalled")<{ readonly message: string }> {}
 

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto"
 import { ClickHouse, type ClickHouseClient, type ClickHouseError } from "@rtoa/core"
+import { clickhouseTime } from "@rtoa/processor"
 import { Context, Duration, Effect, Layer } from "effect"
 import { NothingToRebuild, RebuildInProgress } from "./errors.ts"
-import { clickhouseSecond, formatRange, minuteRange, monthPartitions, type TimeRange } from "./time.ts"
+import { formatRange, minuteRange, monthPartitions, type TimeRange } from "./time.ts"
 
 /**
  * Recomputes metrics_minutely for whole minutes from raw_events FINAL and swaps them in.
@@ -69,7 +70,7 @@ const COLUMNS =
   "time_window, dimension_channel, event_source, event_type, unique_users_state, event_count_state"
 const DIMENSIONS = "time_window, dimension_channel, event_source, event_type"
 
-const at = (ms: number) => `toDateTime('${clickhouseSecond(ms)}', 'UTC')`
+const at = (ms: number) => `toDateTime('${clickhouseTime(ms).slice(0, 19)}', 'UTC')`
 const within = (column: string, r: TimeRange) => `${column} >= ${at(r.fromMs)} AND ${column} < ${at(r.toMs)}`
 
 /** Metric rows (states) computed from raw_events rows matching `where`. */

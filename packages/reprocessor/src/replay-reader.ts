@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { adminClient, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
-import { type SourceRecord, toRecord } from "@rtoa/processor"
+import { compareOffsets, offerWhileHeartbeating, type SourceRecord, toRecord } from "@rtoa/processor"
 import { Chunk, Context, Duration, Effect, Layer, Queue, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, Kafka } from "kafkajs"
 import { ReplayStalled } from "./errors.ts"
@@ -121,33 +121,21 @@ const open = (
       }
     })
 
-    const offerWhileHeartbeating = (item: Item, heartbeat: () => Promise<void>) =>
-      Effect.raceFirst(
-        Queue.offer(queue, item),
-        Effect.tryPromise(heartbeat).pipe(
-          Effect.ignore,
-          Effect.repeat(Schedule.spaced("3 seconds")),
-          Effect.zipRight(Effect.never),
-        ),
-      )
-
     const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
       const range = wanted.get(batch.partition)
       if (range === undefined || done.has(batch.partition)) return
       inFlight += 1
       lastActivity = Date.now()
       try {
-        const from = next.get(batch.partition) ?? range.start
+        const from = String(next.get(batch.partition) ?? range.start)
+        const end = String(range.end)
         const records = batch.messages
-          .filter((m) => {
-            const o = BigInt(m.offset)
-            return o >= from && o < range.end
-          })
+          .filter((m) => compareOffsets(m.offset, from) >= 0 && compareOffsets(m.offset, end) < 0)
           .map((m) => toRecord(topic, batch.partition, batch.highWatermark, m))
         const last = records[records.length - 1]
         if (last !== undefined) {
           await Runtime.runPromise(runtime)(
-            offerWhileHeartbeating(Take.chunk(Chunk.unsafeFromArray(records)), heartbeat),
+            offerWhileHeartbeating(queue, Take.chunk(Chunk.unsafeFromArray(records)), heartbeat, "3 seconds"),
           )
           next.set(batch.partition, BigInt(last.offset) + 1n)
         }

@@ -1,8 +1,6 @@
 import type { ClickHouseError } from "@rtoa/core"
 import {
-  type DeadLetter,
   type DeadLetterReason,
-  type DecodedEvent,
   type DecodeResult,
   decodeRecords,
   EventSink,
@@ -39,17 +37,12 @@ export const decodeForReplay = (
   records: Iterable<SourceRecord>,
   maxSkewMs: number,
   fallbackNowMs: number,
-): DecodeResult => {
-  const events: Array<DecodedEvent> = []
-  const deadLetters: Array<DeadLetter> = []
-  for (const record of records) {
-    const now = record.timestamp > 0 ? Math.min(record.timestamp, fallbackNowMs) : fallbackNowMs
-    const one = decodeRecords([record], now, maxSkewMs)
-    events.push(...one.events)
-    deadLetters.push(...one.deadLetters)
-  }
-  return { events, deadLetters }
-}
+): DecodeResult =>
+  decodeRecords(
+    records,
+    (record) => (record.timestamp > 0 ? Math.min(record.timestamp, fallbackNowMs) : fallbackNowMs),
+    maxSkewMs,
+  )
 
 export interface ReplayStats {
   readonly records: number

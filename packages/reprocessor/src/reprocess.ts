@@ -52,6 +52,12 @@ export const planReprocess = (range: TimeRange) =>
 
 const elapsedSince = (started: number) => Effect.map(Clock.currentTimeMillis, (now) => now - started)
 
+const resultSince = (
+  started: number,
+  fields: Pick<ReprocessResult, "plan" | "warnings" | "stats">,
+): Effect.Effect<ReprocessResult> =>
+  Effect.map(elapsedSince(started), (elapsedMs) => ({ ...fields, elapsedMs }))
+
 /** `rtoa reprocess --dry-run`: the plan per partition and the totals; reads no record, writes nothing. */
 export const reprocessDryRun = (range: TimeRange) =>
   Effect.gen(function* () {
@@ -60,12 +66,7 @@ export const reprocessDryRun = (range: TimeRange) =>
     yield* Console.log(formatPlan(plan, true))
     for (const w of warnings) yield* Console.error(w)
     yield* Console.log("dry run: nothing was read or written")
-    return {
-      plan,
-      warnings,
-      stats: undefined,
-      elapsedMs: yield* elapsedSince(started),
-    } satisfies ReprocessResult
+    return yield* resultSince(started, { plan, warnings, stats: undefined })
   })
 
 /**
@@ -81,12 +82,7 @@ export const reprocess = (range: TimeRange) =>
     for (const w of warnings) yield* Console.error(w)
     if (plan.total === 0) {
       yield* Console.log("reprocess: no records in the range, nothing to do")
-      return {
-        plan,
-        warnings,
-        stats: undefined,
-        elapsedMs: yield* elapsedSince(started),
-      } satisfies ReprocessResult
+      return yield* resultSince(started, { plan, warnings, stats: undefined })
     }
     const settings = yield* replaySettings
     const reader = yield* ReplayReader
@@ -111,5 +107,5 @@ export const reprocess = (range: TimeRange) =>
     )
     yield* progress.finish
     yield* Console.log(formatSummary(stats, yield* elapsedSince(replayStarted)))
-    return { plan, warnings, stats, elapsedMs: yield* elapsedSince(started) } satisfies ReprocessResult
+    return yield* resultSince(started, { plan, warnings, stats })
   })

@@ -3,27 +3,12 @@ import {
   type ClickHouseClient,
   ClickHouseConfig,
   type ClickHouseError,
+  checkSchema,
   makeClickHouse,
+  type SchemaMissing,
 } from "@rtoa/core"
 import { type ConfigError, Effect, Layer, type Scope } from "effect"
-import { SchemaMissing, StoreLocked } from "./errors.ts"
-
-export const REQUIRED_TABLES = ["raw_events", "metrics_minutely", "metrics_minutely_input"] as const
-
-/** Fails, with what to do, when `make ddl` has not been run. */
-export const checkSchema = (ch: ClickHouseClient) =>
-  Effect.gen(function* () {
-    const rows = yield* ch.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = currentDatabase()",
-    )
-    const present = new Set(rows.map((r) => r.name))
-    const missing = REQUIRED_TABLES.filter((t) => !present.has(t))
-    if (missing.length > 0)
-      return yield* new SchemaMissing({
-        tables: missing,
-        message: `missing tables ${missing.join(", ")}: run \`make ddl\` first; nothing was changed`,
-      })
-  })
+import { StoreLocked } from "./errors.ts"
 
 /**
  * The writing ClickHouse client for `command`. In local mode the embedded store admits one

@@ -1,3 +1,5 @@
+import { MAX_EPOCH_MS } from "@rtoa/core"
+import { MINUTE_MS, minuteOf } from "@rtoa/processor"
 import { Either } from "effect"
 import { InvalidRange, InvalidTime } from "./errors.ts"
 
@@ -6,8 +8,6 @@ export interface TimeRange {
   readonly fromMs: number
   readonly toMs: number
 }
-
-export const MINUTE_MS = 60_000
 
 const FORMS =
   "ISO-8601 with an offset (e.g. 2026-11-25T10:00:00Z or 2026-11-25T18:00:00+08:00) or epoch milliseconds"
@@ -18,7 +18,6 @@ const iso =
 
 /** Epoch ms below this (1973-03-03) are almost surely epoch seconds typed by mistake. */
 const SMALLEST_PLAUSIBLE_MS = 100_000_000_000
-const LARGEST_MS = 8_640_000_000_000_000
 
 const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate()
 
@@ -53,7 +52,7 @@ export const parseTime = (option: string, raw: string | undefined): Either.Eithe
       return fail(
         `looks like epoch seconds; epoch milliseconds are expected (${value}000 for the same instant)`,
       )
-    if (ms > LARGEST_MS) return fail("is out of range")
+    if (ms > MAX_EPOCH_MS) return fail("is out of range")
     return Either.right(ms)
   }
   const m = iso.exec(value)
@@ -91,13 +90,9 @@ export const formatRange = (range: TimeRange): string =>
 
 /** The whole minutes a range touches: [floor(from), ceil(to)). Metrics exist per whole minute. */
 export const minuteRange = (range: TimeRange): TimeRange => ({
-  fromMs: Math.floor(range.fromMs / MINUTE_MS) * MINUTE_MS,
+  fromMs: minuteOf(range.fromMs),
   toMs: Math.ceil(range.toMs / MINUTE_MS) * MINUTE_MS,
 })
-
-/** 'YYYY-MM-DD hh:mm:ss' (UTC), the literal ClickHouse DateTime columns read. */
-export const clickhouseSecond = (ms: number): string =>
-  new Date(ms).toISOString().slice(0, 19).replace("T", " ")
 
 /**
  * The metrics_minutely partition ids (PARTITION BY toYYYYMM(time_window)) that a range of whole
