@@ -1,13 +1,18 @@
 import { Duration, Effect, Fiber } from "effect"
-import { freshTopic, groupLag } from "./broker.ts"
 import { createTimeOffsets } from "./calibrate.ts"
-import { countSql, engineMemorySql, firstEventSql, latencySql, parseLatency, queryNumber } from "./latency.ts"
+import { countSql, firstEventSql, latencySql, parseLatency, queryNumber } from "./latency.ts"
 import { produce } from "./loadgen.ts"
 import { runProbes, scopedProducer } from "./probe.ts"
 import type { FixedRateRun } from "./results.ts"
-import { startSampler, windowStats } from "./sampler.ts"
+import { windowStats } from "./sampler.ts"
 import { summarize } from "./stats.ts"
-import { type BenchContext, type SystemKind, startSystem, systemName, waitForCount } from "./systems.ts"
+import {
+  type BenchContext,
+  type SystemKind,
+  startSampledSystem,
+  systemName,
+  waitForCount,
+} from "./systems.ts"
 
 /**
  * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
@@ -26,15 +31,7 @@ export const fixedRateRun = (
     Effect.gen(function* () {
       const name = systemName(kind)
       const topic = `${tag}-${name}-${rate}`
-      const group = `${topic}-group`
-      yield* freshTopic(ctx.broker, topic, 3, [group])
-      const system = yield* startSystem(ctx, kind, topic, group)
-      const sampler = yield* startSampler({
-        pid: system.proc.pid,
-        brokerPid: ctx.broker.pid,
-        lag: groupLag(ctx.broker, topic, group),
-        engineBytes: queryNumber(system.query, engineMemorySql),
-      })
+      const { system, sampler } = yield* startSampledSystem(ctx, kind, topic, { engineMemory: true })
       const producer = yield* scopedProducer(ctx.broker.kafka)
       yield* ctx.log(`${name} @ ${rate}/s: producing ${warmupS}+${durationS} s`)
       const probes = yield* Effect.fork(

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
-import * as fs from "node:fs"
-import { runCommand as runCommandIn } from "@rtoa/core"
+import { NODE_FLAGS, type Proc, runCommand as runCommandIn, spawnLogged } from "@rtoa/core"
 import { Data, Duration, Effect, type Scope } from "effect"
 
 /**
@@ -11,16 +9,7 @@ import { Data, Duration, Effect, type Scope } from "effect"
 
 export class BenchError extends Data.TaggedError("BenchError")<{ readonly message: string }> {}
 
-export interface Proc {
-  readonly name: string
-  readonly child: ChildProcess
-  readonly pid: number
-  readonly logFile: string
-  /** Resolves with the exit code (or the signal name) when the process ends. */
-  readonly exited: Promise<number | string>
-}
-
-export const NODE_FLAGS = ["--disable-warning=TimeoutNegativeWarning"] as const
+export type { Proc } from "@rtoa/core"
 
 const start = (
   name: string,
@@ -30,16 +19,7 @@ const start = (
   logFile: string,
 ): Effect.Effect<Proc, BenchError> =>
   Effect.try({
-    try: () => {
-      const log = fs.openSync(logFile, "a")
-      const child = spawn(command, [...args], { env, stdio: ["ignore", log, log] })
-      fs.closeSync(log)
-      if (child.pid === undefined) throw new Error(`could not start ${command}`)
-      const exited = new Promise<number | string>((resolve) =>
-        child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")),
-      )
-      return { name, child, pid: child.pid, logFile, exited }
-    },
+    try: () => spawnLogged(name, command, args, env, logFile),
     catch: (e) => new BenchError({ message: `${name}: ${e instanceof Error ? e.message : String(e)}` }),
   })
 

@@ -1,10 +1,8 @@
 import { Effect } from "effect"
-import { freshTopic, groupLag } from "./broker.ts"
 import { produce } from "./loadgen.ts"
 import type { Search, SearchStep } from "./results.ts"
-import { startSampler } from "./sampler.ts"
 import { slope } from "./stats.ts"
-import { type BenchContext, type SystemKind, startSystem, systemName } from "./systems.ts"
+import { type BenchContext, type SystemKind, startSampledSystem, systemName } from "./systems.ts"
 
 /**
  * Live max-rate search: the producer runs at a candidate rate for `stepS` seconds while the system
@@ -60,14 +58,7 @@ export const liveSearch = (
       const step = yield* Effect.scoped(
         Effect.gen(function* () {
           const topic = `${tag}-search-${systemName(kind)}-${r}`
-          const group = `${topic}-group`
-          yield* freshTopic(ctx.broker, topic, 3, [group])
-          const system = yield* startSystem(ctx, kind, topic, group)
-          const sampler = yield* startSampler({
-            pid: system.proc.pid,
-            brokerPid: ctx.broker.pid,
-            lag: groupLag(ctx.broker, topic, group),
-          })
+          const { sampler } = yield* startSampledSystem(ctx, kind, topic, { engineMemory: false })
           const run = yield* produce(ctx, topic, r, r * stepS, r)
           // One more second so the last batches can commit, then judge on the producing interval.
           yield* Effect.sleep("1 second")

@@ -1,9 +1,11 @@
 import * as path from "node:path"
 import { parseJsonEachRow, postProcessorQuery } from "@rtoa/core"
 import { Duration, Effect, Schedule, type Scope } from "effect"
-import type { Broker } from "./broker.ts"
+import { type Broker, freshTopic, groupLag } from "./broker.ts"
+import { engineMemorySql, queryNumber } from "./latency.ts"
 import { type PeerProfile, profileSettings } from "./peer/schema.ts"
 import { BenchError, type Proc, runNode, scopedNode } from "./procs.ts"
+import { startSampler } from "./sampler.ts"
 
 /**
  * The systems under test, each in its own node process with its own embedded ClickHouse data
@@ -153,4 +155,27 @@ export const waitForCount = (
       if (n >= target || Date.now() - lastChange > stallMs || Date.now() > deadline) return n
       yield* Effect.sleep("250 millis")
     }
+  })
+
+/**
+ * A fresh topic (and its group), the system consuming it from the start, and a sampler of the
+ * system's CPU and memory and the group's lag, all for the scope's lifetime.
+ */
+export const startSampledSystem = (
+  ctx: BenchContext,
+  kind: SystemKind,
+  topic: string,
+  options: { readonly engineMemory: boolean },
+) =>
+  Effect.gen(function* () {
+    const group = `${topic}-group`
+    yield* freshTopic(ctx.broker, topic, 3, [group])
+    const system = yield* startSystem(ctx, kind, topic, group)
+    const sampler = yield* startSampler({
+      pid: system.proc.pid,
+      brokerPid: ctx.broker.pid,
+      lag: groupLag(ctx.broker, topic, group),
+      ...(options.engineMemory ? { engineBytes: queryNumber(system.query, engineMemorySql) } : {}),
+    })
+    return { system, sampler }
   })

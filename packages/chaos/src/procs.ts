@@ -1,18 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process"
-import * as fs from "node:fs"
-import { runCommand as runCommandIn } from "@rtoa/core"
+import { NODE_FLAGS, type Proc, runCommand as runCommandIn, spawnLogged } from "@rtoa/core"
 import { Data, Effect, type Scope } from "effect"
 
+export type { Proc } from "@rtoa/core"
+
 export class ChaosError extends Data.TaggedError("ChaosError")<{ readonly message: string }> {}
-
-export interface Proc {
-  readonly name: string
-  readonly child: ChildProcess
-  /** Resolves with the exit code (or the signal name) when the process ends. */
-  readonly exited: Promise<number | string>
-}
-
-const NODE_FLAGS = ["--disable-warning=TimeoutNegativeWarning"]
 
 /** Starts `node <script> ...args` with its output appended to `logFile`. */
 export const startNode = (
@@ -21,18 +12,7 @@ export const startNode = (
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
   logFile: string,
-): Proc => {
-  const log = fs.openSync(logFile, "a")
-  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
-    env,
-    stdio: ["ignore", log, log],
-  })
-  fs.closeSync(log)
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")),
-  )
-  return { name, child, exited }
-}
+): Proc => spawnLogged(name, process.execPath, [...NODE_FLAGS, script, ...args], env, logFile)
 
 /** A process for the scope's lifetime: SIGKILLed on release if still running. */
 export const scopedNode = (
