@@ -86,6 +86,15 @@ const describe = (cause: Cause.Cause<unknown>) =>
     onSome: (e) => (e instanceof Error ? e.message : String(e)),
   })
 
+// A replay or rebuild stopped by Ctrl-C did not finish: say so to scripts (128 + SIGINT). For
+// the other commands Ctrl-C is the normal way out (e.g. leaving chclient).
+const interruptFails = positionals[0] === "reprocess" || positionals[0] === "rebuild-metrics"
+const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  if (!Cause.isInterruptedOnly(exit.cause)) return 1
+  return interruptFails ? 130 : 0
+}
+
 command.pipe(
   Effect.tapErrorCause((cause) =>
     Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(`error: ${describe(cause)}`),
@@ -93,16 +102,6 @@ command.pipe(
   Effect.provide(EnvConfigLive),
   NodeRuntime.runMain({
     disableErrorReporting: true,
-    // A replay or rebuild stopped by Ctrl-C did not finish: say so to scripts (128 + SIGINT).
-    teardown: (exit, onExit) =>
-      onExit(
-        Exit.isSuccess(exit)
-          ? 0
-          : Cause.isInterruptedOnly(exit.cause)
-            ? positionals[0] === "reprocess" || positionals[0] === "rebuild-metrics"
-              ? 130
-              : 0
-            : 1,
-      ),
+    teardown: (exit, onExit) => onExit(exitCode(exit)),
   }),
 )

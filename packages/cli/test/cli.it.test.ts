@@ -1,26 +1,15 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
-import { promisify } from "node:util"
-import { repoRoot, tempDir } from "@rtoa/core/test/support/it.ts"
+import { cliPath, repoRoot, runCli, tempDir } from "@rtoa/core/test/support/it.ts"
 import { afterAll, describe, expect, it } from "vitest"
 
-const run = promisify(execFile)
-const cli = path.join(repoRoot, "packages/cli/src/main.ts")
 const env = {
   ...process.env,
   CLICKHOUSE_DATA_PATH: path.join(tempDir("cli"), "chdb"),
   // No processor listens here, so the CLI opens the embedded store itself.
   PROCESSOR_HTTP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
 }
-const rtoa = (...args: Array<string>) =>
-  run(process.execPath, [cli, ...args], { env, cwd: repoRoot }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
+const rtoa = (...args: Array<string>) => runCli(env, ...args)
 
 const children: Array<ChildProcess> = []
 afterAll(() => {
@@ -30,7 +19,7 @@ afterAll(() => {
 describe("rtoa ddl / chclient on the embedded store", () => {
   it("refuses to migrate a store another process holds, changing nothing, then migrates once", async () => {
     // An interactive chclient holds the store open while it waits for input.
-    const holder = spawn(process.execPath, [cli, "chclient"], {
+    const holder = spawn(process.execPath, [cliPath, "chclient"], {
       env,
       cwd: repoRoot,
       stdio: ["pipe", "pipe", "pipe"],

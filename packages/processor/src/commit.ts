@@ -13,7 +13,7 @@ interface Bounds {
 }
 
 /** Per "topic:partition", the records with the lowest and the highest offset in `records`. */
-export const partitionBounds = (records: Iterable<SourceRecord>): ReadonlyMap<string, Bounds> => {
+export const partitionBounds = (records: Iterable<SourceRecord>): PartitionBounds => {
   // Keyed by topic, then partition: no key string built per record.
   const byTopic = new Map<string, Map<number, Bounds>>()
   for (const r of records) {
@@ -34,17 +34,28 @@ export const partitionBounds = (records: Iterable<SourceRecord>): ReadonlyMap<st
   )
 }
 
+export type PartitionBounds = ReadonlyMap<string, Bounds>
+
 /**
  * Commit stage input: for each topic-partition in a batch, the offset after the highest one
  * processed. Committed only after the sink acknowledged the whole batch.
  */
-export const offsetsToCommit = (records: Iterable<SourceRecord>): ReadonlyArray<TopicPartitionOffset> =>
-  Array.from(partitionBounds(records).values(), ({ high }) => ({
+export const offsetsToCommit = (bounds: PartitionBounds): ReadonlyArray<TopicPartitionOffset> =>
+  Array.from(bounds.values(), ({ high }) => ({
     topic: high.topic,
     partition: high.partition,
     offset: (BigInt(high.offset) + 1n).toString(),
   }))
 
 /** Human-readable offset ranges, e.g. `events:0:100-199,events:1:5-42`, for spans and logs. */
-export const offsetRanges = (records: Iterable<SourceRecord>): string =>
-  Array.from(partitionBounds(records), ([k, b]) => `${k}:${b.low.offset}-${b.high.offset}`).join(",")
+export const offsetRanges = (bounds: PartitionBounds): string =>
+  Array.from(bounds, ([k, b]) => `${k}:${b.low.offset}-${b.high.offset}`).join(",")
+
+/** Records behind the high watermark, per partition, after the batch's last record. */
+export const lagByPartition = (bounds: PartitionBounds): ReadonlyMap<number, number> =>
+  new Map(
+    Array.from(bounds.values(), ({ high }): [number, number] => [
+      high.partition,
+      Math.max(0, Number(BigInt(high.highWatermark) - BigInt(high.offset) - 1n)),
+    ]),
+  )

@@ -1,5 +1,5 @@
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
-import { offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
+import { lagByPartition, offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
 import { decodeRecords } from "./decode.ts"
 import { Metrics } from "./metrics.ts"
@@ -23,14 +23,6 @@ export interface PipelineSettings {
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("100 millis").pipe(
   Schedule.union(Schedule.spaced("5 seconds")),
 )
-
-/** Records behind the high watermark, per partition, after the batch's last record. */
-const lagByPartition = (records: Chunk.Chunk<SourceRecord>) => {
-  const lag = new Map<number, number>()
-  for (const { high } of partitionBounds(records).values())
-    lag.set(high.partition, Math.max(0, Number(BigInt(high.highWatermark) - BigInt(high.offset) - 1n)))
-  return lag
-}
 
 /** A micro-batch decoded and grouped, ready for the sinks. */
 export interface PreparedBatch {
@@ -90,7 +82,8 @@ export const writeBatch =
 
       // A failed commit is not fatal: the next batch's commit covers these offsets, and a replay
       // after a crash or rebalance rewrites rows that are already there (idempotent writes).
-      yield* source.commit(offsetsToCommit(records)).pipe(
+      const bounds = partitionBounds(records)
+      yield* source.commit(offsetsToCommit(bounds)).pipe(
         Effect.catchAll((e) =>
           Effect.zipRight(
             Effect.sync(() => {
@@ -107,14 +100,14 @@ export const writeBatch =
         written: events.length,
         deadLetters: refused.map((l) => l.reason),
         latenciesSeconds: latencies,
-        lag: lagByPartition(records),
+        lag: lagByPartition(bounds),
       })
       yield* Effect.annotateCurrentSpan({
         "batch.records": records.length,
         "batch.events": events.length,
         "batch.dead_letters": refused.length,
         "batch.minute_groups": batch.aggregates.length,
-        "batch.offsets": offsetRanges(records),
+        "batch.offsets": offsetRanges(bounds),
         "batch.insert_ms": acked - insertStart,
         "batch.max_end_to_end_ms": Math.round(latencies.reduce((m, l) => Math.max(m, l), 0) * 1_000),
       })

@@ -1,6 +1,6 @@
 import { FastCheck as fc } from "effect"
 import { describe, expect, it } from "vitest"
-import { compareOffsets, offsetRanges, offsetsToCommit } from "../src/commit.ts"
+import { compareOffsets, offsetRanges, offsetsToCommit, partitionBounds } from "../src/commit.ts"
 import { decodeRecords } from "../src/decode.ts"
 import { sourceRecord } from "../src/source.ts"
 import { clickhouseTime, clickhouseTimeFormatter, groupByMinute, toSinkBatch } from "../src/window.ts"
@@ -120,12 +120,14 @@ describe("commit stage", () => {
       sourceRecord(0, 7, "x"),
       { ...sourceRecord(2, 0, "x"), offset: "9007199254740993" },
     ]
-    expect(offsetsToCommit(rs)).toEqual([
+    expect(offsetsToCommit(partitionBounds(rs))).toEqual([
       { topic: "events", partition: 0, offset: "8" },
       { topic: "events", partition: 1, offset: "10" },
       { topic: "events", partition: 2, offset: "9007199254740994" },
     ])
-    expect(offsetRanges(rs)).toBe("events:0:5-7,events:1:9-9,events:2:9007199254740993-9007199254740993")
+    expect(offsetRanges(partitionBounds(rs))).toBe(
+      "events:0:5-7,events:1:9-9,events:2:9007199254740993-9007199254740993",
+    )
   })
 
   it("orders offsets like BigInt does, and commits max + 1 per partition in any record order", () => {
@@ -142,7 +144,7 @@ describe("commit stage", () => {
         const rs = pairs.map(([p, o]) => ({ ...sourceRecord(p, 0, "x"), offset: o.toString() }))
         const max = new Map<number, bigint>()
         for (const [p, o] of pairs) if ((max.get(p) ?? -1n) < o) max.set(p, o)
-        const got = new Map(offsetsToCommit(rs).map((c) => [c.partition, c.offset]))
+        const got = new Map(offsetsToCommit(partitionBounds(rs)).map((c) => [c.partition, c.offset]))
         expect(got).toEqual(new Map([...max].map(([p, o]) => [p, (o + 1n).toString()])))
       }),
     )

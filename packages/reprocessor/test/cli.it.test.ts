@@ -1,14 +1,10 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
-import { promisify } from "node:util"
 import { makeKafka } from "@rtoa/core"
-import { brokers, repoRoot, tempDir, uniqueName } from "@rtoa/core/test/support/it.ts"
+import { brokers, nodeCommand, repoRoot, runCli, tempDir, uniqueName } from "@rtoa/core/test/support/it.ts"
 import { Partitioners } from "kafkajs"
 import { afterAll, describe, expect, it } from "vitest"
 
-const run = promisify(execFile)
-const node = [process.execPath, "--disable-warning=TimeoutNegativeWarning"]
-const cli = path.join(repoRoot, "packages/cli/src/main.ts")
 const topic = uniqueName("reproc-cli")
 const port = 20_000 + Math.floor(Math.random() * 20_000)
 const env = {
@@ -20,15 +16,7 @@ const env = {
   CLICKHOUSE_DATA_PATH: path.join(tempDir("reproc-cli"), "chdb"),
   PROCESSOR_HTTP_PORT: String(port),
 }
-const rtoa = (...args: Array<string>) =>
-  run(node[0] ?? "node", [...node.slice(1), cli, ...args], { env, cwd: repoRoot }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
+const rtoa = (...args: Array<string>) => runCli(env, ...args)
 
 const children: Array<ChildProcess> = []
 afterAll(() => {
@@ -85,8 +73,8 @@ describe("rtoa reprocess / rebuild-metrics as commands", () => {
     await producer.disconnect()
 
     const processor = spawn(
-      node[0] ?? "node",
-      [...node.slice(1), path.join(repoRoot, "packages/processor/src/main.ts")],
+      nodeCommand[0],
+      [...nodeCommand.slice(1), path.join(repoRoot, "packages/processor/src/main.ts")],
       {
         env,
         cwd: repoRoot,

@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { promisify } from "node:util"
 import { ConfigProvider, Layer } from "effect"
 
 /** A fresh name per test, so tests share one broker without seeing each other's data. */
@@ -20,4 +22,22 @@ export const testConfig = (values: Record<string, string>) =>
     ConfigProvider.fromMap(
       new Map(Object.entries({ KAFKA_BROKERS: brokers, RTOA_HOME: repoRoot, ...values })),
     ),
+  )
+
+/** `node` with the flags the Makefile uses, for tests that start the programs as processes. */
+export const nodeCommand = [process.execPath, "--disable-warning=TimeoutNegativeWarning"] as const
+
+export const cliPath = path.join(repoRoot, "packages/cli/src/main.ts")
+
+const execFileAsync = promisify(execFile)
+
+/** Runs the CLI (`rtoa ...args`) to completion in `env`; resolves with its exit code and output. */
+export const runCli = (env: NodeJS.ProcessEnv, ...args: Array<string>) =>
+  execFileAsync(nodeCommand[0], [...nodeCommand.slice(1), cliPath, ...args], { env, cwd: repoRoot }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
   )
