@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, TestClock } from "effect"
+import { Chunk, Effect, Exit, Fiber, TestClock } from "effect"
 import { type ProducerOptions, runProducer } from "../src/producer.ts"
 import { memoryTerminal } from "../src/report.ts"
 import { type MemorySinkOptions, makeMemorySink } from "../src/sink.ts"
@@ -25,11 +25,19 @@ const base = (overrides: Partial<ProducerOptions> = {}) => {
   return { options, terminal }
 }
 
-/** Starts the producer on simulated time, advances the clock, and returns its fiber. */
+/** Real time passes (the truth file opens with real I/O, which TestClock does not drive). */
+const realPause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+
+/**
+ * Starts the producer on simulated time and returns its fiber once it waits on the clock: opening
+ * the truth file is real I/O, and advancing the clock before the producer got there would skip
+ * the moments a test means to observe (a flake seen on a loaded machine).
+ */
 const start = (options: ProducerOptions, sinkOptions: MemorySinkOptions = {}) =>
   Effect.gen(function* () {
     const sink = makeMemorySink(sinkOptions)
     const fiber = yield* Effect.fork(runProducer(options).pipe(Effect.provide(sink.layer)))
+    while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* realPause
     return { sink, fiber }
   })
 
