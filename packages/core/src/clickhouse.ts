@@ -4,8 +4,9 @@ import { Readable } from "node:stream"
 import { createClient, type ClickHouseClient as RawClient } from "@clickhouse/client"
 import { createChdbConnection } from "chdb/connection"
 import { type ConfigError, Context, Effect, Layer, Redacted } from "effect"
+import { classifyClickHouseError } from "./clickhouse-errors.ts"
 import { ClickHouseConfig } from "./config.ts"
-import { ClickHouseError, messageOf } from "./errors.ts"
+import { ClickHouseError } from "./errors.ts"
 
 /**
  * One ClickHouse client for both infrastructure modes: @clickhouse/client over HTTP, or the same
@@ -49,17 +50,7 @@ export interface ReadOnlyLimits {
   readonly maxRows: number
 }
 
-const classify = (cause: unknown): ClickHouseError => {
-  const message = messageOf(cause)
-  const reason = /cannot lock file|another server instance/i.test(message)
-    ? "Locked"
-    : /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|Timeout error|closed/i.test(message)
-      ? "Unavailable"
-      : "Query"
-  return new ClickHouseError({ reason, message, cause })
-}
-
-const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: classify })
+const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: classifyClickHouseError })
 
 const drain = async (stream: NodeJS.ReadableStream): Promise<string> => {
   let text = ""
@@ -153,7 +144,7 @@ export const embeddedStoreHolder = (dataPath: string): number | undefined => {
 const openFailure = (config: ClickHouseConfig) => (cause: unknown) => {
   const holder = config._tag === "Embedded" ? embeddedStoreHolder(config.dataPath) : undefined
   return holder === undefined
-    ? classify(cause)
+    ? classifyClickHouseError(cause)
     : new ClickHouseError({
         reason: "Locked",
         message: `the embedded store ${config._tag === "Embedded" ? config.dataPath : ""} is in use by process ${holder}`,

@@ -1,5 +1,6 @@
 import * as path from "node:path"
 import { Config, Duration, Redacted } from "effect"
+import { type DecodeLimits, defaultDecodeLimits } from "./json-limits.ts"
 
 /**
  * Typed configuration, read once at each program's edge from the environment (and `.env`, see
@@ -21,6 +22,12 @@ const ratio = (name: string, fallback: number) =>
       message: `${name}: expected a number between 0 and 1`,
       validation: (n) => n >= 0 && n <= 1,
     }),
+  )
+
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name}: expected a non-negative integer`, validation: (n) => n >= 0 }),
   )
 
 const millis = (name: string, fallback: number) =>
@@ -48,6 +55,8 @@ export interface KafkaConfig {
   readonly dlqTopic: string
   readonly groupId: string
   readonly partitions: number
+  /** Create the topics that are missing at start-up (KAFKA_CREATE_TOPICS, default true). */
+  readonly createTopics?: boolean
 }
 
 export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
@@ -69,6 +78,7 @@ export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
   dlqTopic: Config.string("KAFKA_DLQ_TOPIC").pipe(Config.withDefault("events_dlq")),
   groupId: Config.string("KAFKA_GROUP_ID").pipe(Config.withDefault("rtoa-processor")),
   partitions: positiveInt("KAFKA_TOPIC_PARTITIONS", 3),
+  createTopics: Config.boolean("KAFKA_CREATE_TOPICS").pipe(Config.withDefault(true)),
 })
 
 /** The one difference between the two modes: an HTTP server, or the engine embedded in-process. */
@@ -106,6 +116,31 @@ export const ClickHouseConfig: Config.Config<ClickHouseConfig> = Config.all({
   }),
 )
 
+/** What a message may hold (json-limits.ts); the processor and the reprocessor decide alike. */
+export const DecodeLimitsConfig: Config.Config<DecodeLimits> = Config.all({
+  maxMessageBytes: positiveInt("MESSAGE_MAX_BYTES", defaultDecodeLimits.maxMessageBytes),
+  maxPropertiesBytes: positiveInt("PROPERTIES_MAX_BYTES", defaultDecodeLimits.maxPropertiesBytes),
+  maxPropertiesDepth: positiveInt("PROPERTIES_MAX_DEPTH", defaultDecodeLimits.maxPropertiesDepth),
+})
+
+/** When refusing records means something upstream is broken (dead-letters.ts DeadLetterPolicy). */
+export interface DeadLetterLimits {
+  /** Stop when more than this share of the last `ratioWindow` records was refused (1 = never). */
+  readonly maxRatio: number
+  readonly ratioWindow: number
+  /** Stop after this many refused records in a row (0 = never). */
+  readonly maxConsecutive: number
+  /** Dead-letter payloads larger than this are truncated (size and hash in headers). */
+  readonly maxPayloadBytes: number
+}
+
+export const DeadLetterLimitsConfig: Config.Config<DeadLetterLimits> = Config.all({
+  maxRatio: ratio("DLQ_MAX_RATIO", 0.5),
+  ratioWindow: positiveInt("DLQ_RATIO_WINDOW", 10_000),
+  maxConsecutive: nonNegativeInt("DLQ_MAX_CONSECUTIVE", 0),
+  maxPayloadBytes: positiveInt("DLQ_MAX_PAYLOAD_BYTES", 64 * 1024),
+})
+
 export interface ProcessorConfig {
   readonly batchMaxRows: number
   readonly batchMaxWait: Duration.Duration
@@ -121,6 +156,8 @@ export interface ProcessorConfig {
   readonly consumers: number
   readonly consumerStagger: Duration.Duration
   readonly sessionTimeout: Duration.Duration
+  /** No commit for this long while records wait: the processor reports itself stalled. */
+  readonly stallTimeout: Duration.Duration
 }
 
 export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
@@ -142,6 +179,7 @@ export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
   // How long the group waits for a member that stopped heartbeating (e.g. a crashed processor)
   // before handing its partitions to the others. The broker accepts 6 s to 30 min by default.
   sessionTimeout: millis("KAFKA_SESSION_TIMEOUT_MS", 10_000),
+  stallTimeout: millis("STALL_TIMEOUT_MS", 30_000),
 })
 
 export interface ProducerConfig {

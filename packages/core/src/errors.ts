@@ -1,9 +1,14 @@
 import { Data } from "effect"
 
-/** A ClickHouse call failed. `reason` tells callers whether a retry can help. */
+/**
+ * A ClickHouse call failed. `reason` tells callers what can help (clickhouse-errors.ts): a retry
+ * (Unavailable), isolating the rows (Rejected), nothing but an operator (Schema, Locked).
+ */
 export class ClickHouseError extends Data.TaggedError("ClickHouseError")<{
-  readonly reason: "Locked" | "Unavailable" | "Query"
+  readonly reason: "Locked" | "Unavailable" | "Rejected" | "Schema" | "Query"
   readonly message: string
+  /** The engine's error code, when it gave one. */
+  readonly code?: number
   readonly cause?: unknown
 }> {}
 

@@ -1,4 +1,12 @@
 import type { Event } from "./event.ts"
+import { inEventTimeRange, parseIsoWithOffset } from "./event-time.ts"
+import {
+  controlCharacters,
+  type DecodeLimits,
+  nestedDeeperThan,
+  utf8LengthExceeds,
+  wellFormedDeep,
+} from "./json-limits.ts"
 
 /**
  * The hot path of the decode stage. Profiling (`make bench`) put about half of the processor's
@@ -9,13 +17,13 @@ import type { Event } from "./event.ts"
  * what the Schema accepts: the agreement test (event-fast.test.ts) checks exactly that.
  */
 
-/** event_time as text: ISO-8601 with an explicit offset (the Schema in event.ts uses it too). */
-export const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
-/** The largest time a JavaScript Date holds (year 275760). */
-export const MAX_EPOCH_MS = 8_640_000_000_000_000
-
 const isText = (v: unknown, max: number): v is string =>
-  typeof v === "string" && v.length >= 1 && v.length <= max && v.trim() === v
+  typeof v === "string" &&
+  v.length >= 1 &&
+  v.length <= max &&
+  v.trim() === v &&
+  v.isWellFormed() &&
+  !controlCharacters.test(v)
 
 const dimension = (v: unknown): string | undefined => {
   if (v === undefined) return "unknown"
@@ -23,10 +31,15 @@ const dimension = (v: unknown): string | undefined => {
 }
 
 const eventTime = (v: unknown): number | undefined => {
-  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 && v <= MAX_EPOCH_MS ? v : undefined
-  if (typeof v !== "string" || !isoWithOffset.test(v)) return undefined
-  const ms = Date.parse(v)
-  return Number.isNaN(ms) ? undefined : ms
+  const ms =
+    typeof v === "number"
+      ? Number.isSafeInteger(v)
+        ? v
+        : undefined
+      : typeof v === "string"
+        ? parseIsoWithOffset(v)
+        : undefined
+  return ms !== undefined && inEventTimeRange(ms) ? ms : undefined
 }
 
 const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
@@ -36,8 +49,16 @@ const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
   Object.getPrototypeOf(v) === Object.prototype &&
   !Object.hasOwn(v, "__proto__")
 
+/** `properties` as the stored JSON text when within the limits; undefined means "ask the Schema". */
+const propertiesJson = (v: unknown, limits: DecodeLimits): string | undefined => {
+  if (!isPlainRecord(v) || nestedDeeperThan(v, limits.maxPropertiesDepth) || !wellFormedDeep(v))
+    return undefined
+  const json = JSON.stringify(v)
+  return utf8LengthExceeds(json, limits.maxPropertiesBytes) ? undefined : json
+}
+
 /** A parsed JSON value as an Event when it is plainly valid; undefined means "ask the Schema". */
-export const fastDecodeEvent = (json: unknown): Event | undefined => {
+export const fastDecodeEvent = (json: unknown, limits: DecodeLimits): Event | undefined => {
   if (!isPlainRecord(json)) return undefined
   const { event_id, user_id, properties } = json
   if (!isText(event_id, 128) || !isText(user_id, 128)) return undefined
@@ -54,5 +75,6 @@ export const fastDecodeEvent = (json: unknown): Event | undefined => {
     return undefined
   const event = { event_id, user_id, event_type, dimension_channel, event_source, event_time }
   if (properties === undefined) return event
-  return isPlainRecord(properties) ? { ...event, properties } : undefined
+  const stored = propertiesJson(properties, limits)
+  return stored === undefined ? undefined : { ...event, properties: stored }
 }

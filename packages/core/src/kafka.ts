@@ -50,28 +50,51 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
     (admin) => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
   )
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
-export const ensureTopics = (kafka: Kafka, topics: ReadonlyArray<{ topic: string; partitions: number }>) =>
+/** Creates the topics that do not exist yet (unless `create` is false); returns those still missing. */
+export const ensureTopics = (
+  kafka: Kafka,
+  topics: ReadonlyArray<{ topic: string; partitions: number }>,
+  create = true,
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       const admin = yield* adminClient(kafka)
       const existing = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
       const missing = topics.filter((t) => !existing.has(t.topic))
-      if (missing.length === 0) return
+      if (missing.length === 0 || !create) return missing.map((t) => t.topic)
       yield* kafkaTry("admin.createTopics", () =>
         admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
         }),
       )
+      const now = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
+      return missing.filter((t) => !now.has(t.topic)).map((t) => t.topic)
     }),
   )
 
-/** The topics every program expects: the event topic and its dead-letter topic. */
+/**
+ * The topics every program expects: the event topic and its dead-letter topic. A missing one
+ * that cannot (or may not, KAFKA_CREATE_TOPICS=false) be created is a start-up error that says
+ * which: without a dead-letter topic, refused records would have nowhere to go.
+ */
 export const ensureAppTopics = Effect.gen(function* () {
   const { kafka, config } = yield* KafkaClient
-  yield* ensureTopics(kafka, [
-    { topic: config.topic, partitions: config.partitions },
-    { topic: config.dlqTopic, partitions: 1 },
-  ])
+  const missing = yield* ensureTopics(
+    kafka,
+    [
+      { topic: config.topic, partitions: config.partitions },
+      { topic: config.dlqTopic, partitions: 1 },
+    ],
+    config.createTopics ?? true,
+  )
+  if (missing.length > 0) {
+    const names = missing.map((t) =>
+      t === config.dlqTopic ? `dead-letter topic "${t}" (KAFKA_DLQ_TOPIC)` : `topic "${t}" (KAFKA_TOPIC)`,
+    )
+    return yield* new KafkaError({
+      operation: "start-up",
+      message: `${names.join(" and ")} missing on ${config.brokers.join(",")}${config.createTopics === false ? " and KAFKA_CREATE_TOPICS=false" : ""}: create ${missing.length > 1 ? "them" : "it"}, let the processor create ${missing.length > 1 ? "them" : "it"} (KAFKA_CREATE_TOPICS=true, the default), or point the variable at an existing topic`,
+    })
+  }
 })

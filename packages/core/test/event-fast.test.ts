@@ -2,13 +2,14 @@ import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { decodeEventWithSchema, Event } from "../src/event.ts"
 import { fastDecodeEvent } from "../src/event-fast.ts"
+import { defaultDecodeLimits } from "../src/json-limits.ts"
 
 /** What the processor sees: a value that went through JSON. */
 const viaJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v) ?? "null")
 
 /** The fast path may decline anything, but what it accepts must be exactly what the Schema gives. */
 const agrees = (input: unknown) => {
-  const fast = fastDecodeEvent(input)
+  const fast = fastDecodeEvent(input, defaultDecodeLimits)
   if (fast === undefined) return
   const reference = decodeEventWithSchema(input)
   expect(
@@ -57,11 +58,47 @@ const tricky: ReadonlyArray<unknown> = [
   "2026-11-25 10:00:00Z",
   "2026-13-45T10:00:00Z",
   "2026-02-30T10:00:00Z",
+  "2028-02-29T10:00:00Z",
+  "2026-02-29T10:00:00Z",
+  "2016-12-31T23:59:60Z",
+  "2026-01-01T24:00:00Z",
+  "2026-01-01T23:60:00Z",
+  "2026-11-25T10:00:00+24:00",
+  "1999-12-31T23:59:59.999Z",
+  "2000-01-01T00:00:00Z",
+  "2099-12-31T23:59:59.999Z",
+  "2100-01-01T00:00:00Z",
+  "0050-01-01T00:00:00Z",
+  "1733000000000",
+  1_733_000_000,
+  946_684_799_999,
+  946_684_800_000,
+  4_102_444_800_000,
+  "\ud800",
+  "a\udc00b",
+  "\ud83d\ude00",
+  "x\u0000y",
+  "x\u001by",
+  "x\u007fy",
+  "x\u0085y",
+  "x\u202ey",
+  "x\u2028y",
+  "\ufeffx",
+  "é",
   [],
   ["a"],
   {},
   { nested: { a: [1, 2] } },
   JSON.parse('{"__proto__": {"x": 1}}'),
+  { lone: "\ud800" },
+  { "\udfff": 1 },
+  { ctl: "\u0000 is fine in properties" },
+  JSON.parse(`${"[".repeat(40)}${"]".repeat(40)}`),
+  { deep: JSON.parse(`${"[".repeat(31)}1${"]".repeat(31)}`) },
+  { deep: JSON.parse(`${"[".repeat(32)}1${"]".repeat(32)}`) },
+  { big: "x".repeat(64 * 1024 - 10) },
+  { big: "x".repeat(64 * 1024 - 11) },
+  { big: "é".repeat(32 * 1024) },
 ]
 
 const mutated = fc.record({
@@ -105,7 +142,11 @@ describe("fast event decoder", () => {
     const text = (max: number) => fc.string({ minLength: 1, maxLength: max }).filter((s) => s.trim() === s)
     const isoTime = fc
       .tuple(
-        fc.date({ min: new Date(0), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true }),
+        fc.date({
+          min: new Date("2000-01-01T00:00:00Z"),
+          max: new Date("2099-12-31T23:59:59.999Z"),
+          noInvalidDate: true,
+        }),
         fc.boolean(),
       )
       .map(([d, utc]) => (utc ? d.toISOString() : d.toISOString().replace("Z", "+00:00")))
@@ -116,8 +157,8 @@ describe("fast event decoder", () => {
         event_type: text(64),
         dimension_channel: text(64),
         event_source: text(64),
-        event_time: fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), isoTime),
-        properties: fc.dictionary(fc.string(), fc.jsonValue()),
+        event_time: fc.oneof(fc.integer({ min: 946_684_800_000, max: 4_102_444_799_999 }), isoTime),
+        properties: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 8 })),
         unrelated: fc.jsonValue(),
       },
       { requiredKeys: ["event_id", "user_id", "event_time"] },
@@ -129,7 +170,7 @@ describe("fast event decoder", () => {
         fc.pre(props === undefined || !Object.hasOwn(props, "__proto__"))
         const reference = decodeEventWithSchema(input)
         expect(Either.isRight(reference)).toBe(true)
-        expect(fastDecodeEvent(input)).toEqual(Either.getOrThrow(reference))
+        expect(fastDecodeEvent(input, defaultDecodeLimits)).toEqual(Either.getOrThrow(reference))
       }),
       { numRuns: 3_000 },
     )

@@ -4,31 +4,36 @@ import {
   ClickHouseLive,
   ClickHouseReadOnly,
   checkSchema,
+  DeadLetterLimitsConfig,
+  DecodeLimitsConfig,
   ensureAppTopics,
   KafkaClientLive,
+  makeMessageDecoder,
   makeReadOnlyClickHouse,
   ProcessorConfig,
 } from "@rtoa/core"
 import { Duration, Effect, Fiber, Layer } from "effect"
 import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
+import { Health, HealthLive } from "./health.ts"
 import { HttpLive } from "./http.ts"
 import { KafkaSourceLive } from "./kafka-source.ts"
 import { MetricsLive } from "./metrics.ts"
 import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
 import { ClickHouseSinkLive } from "./sink.ts"
 import { EventSource } from "./source.ts"
+import { inspectEngine } from "./startup.ts"
 import { TracingLive } from "./tracing.ts"
 
 /**
  * Runs the pipeline until interrupted (SIGINT/SIGTERM via runMain), then drains: stop fetching,
  * flush the last partial batch, commit it, and only then let the layers close the clients.
  */
-export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutMs: number) =>
+export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutMs: number, member = "0") =>
   Effect.gen(function* () {
     const source = yield* EventSource
     // A daemon, not a child: a child fiber would be interrupted together with this one, mid-batch,
     // and the drain below could not wait for it.
-    const pipeline = yield* Effect.forkDaemon(runPipeline(settings))
+    const pipeline = yield* Effect.forkDaemon(runPipeline(settings, member))
     yield* Effect.logInfo("processor running")
     yield* Fiber.join(pipeline).pipe(
       Effect.onInterrupt(() =>
@@ -61,12 +66,8 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
 export const processorProgram = Effect.gen(function* () {
   const config = yield* ProcessorConfig
   const chConfig = yield* ClickHouseConfig
-  const settings: PipelineSettings = {
-    batchMaxRows: config.batchMaxRows,
-    batchMaxWait: config.batchMaxWait,
-    maxClockSkew: config.maxClockSkew,
-    retry: defaultRetry,
-  }
+  const limits = yield* DecodeLimitsConfig
+  const deadLetterLimits = yield* DeadLetterLimitsConfig
   const readOnly = Layer.scoped(
     ClickHouseReadOnly,
     makeReadOnlyClickHouse(chConfig, {
@@ -77,15 +78,17 @@ export const processorProgram = Effect.gen(function* () {
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
   const stages = Layer.mergeAll(
     ClickHouseSinkLive,
-    KafkaDeadLetterSinkLive,
+    KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
     HttpLive({ host: config.httpHost, port: config.httpPort, token: config.httpToken }),
-  ).pipe(Layer.provideMerge(readOnly))
+  ).pipe(Layer.provideMerge(readOnly), Layer.provideMerge(HealthLive(config.stallTimeout)))
 
   // Each consumer-group member has its own source and pipeline; they share the sinks and the
   // engine (the embedded store admits one process, so local mode scales members in-process).
-  const member = (index: number) =>
+  const member = (settings: PipelineSettings, index: number) =>
     Effect.sleep(Duration.times(config.consumerStagger, index)).pipe(
-      Effect.zipRight(runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout))),
+      Effect.zipRight(
+        runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout), String(index)),
+      ),
       Effect.provide(
         KafkaSourceLive({
           queueCapacity: config.queueCapacity,
@@ -97,10 +100,46 @@ export const processorProgram = Effect.gen(function* () {
       Effect.annotateLogs("consumer", index),
     )
   const main = Effect.gen(function* () {
-    yield* checkSchema(yield* ClickHouse)
+    const ch = yield* ClickHouse
+    const health = yield* Health
+    yield* checkSchema(ch)
+    const engine = yield* inspectEngine(ch)
+    yield* Effect.logInfo(
+      `ClickHouse ${engine.version} (${ch.mode === "Embedded" ? "embedded chDB" : "server"}); inserts span at most ${engine.maxPartitionsPerInsert} partitions`,
+    )
+    for (const w of engine.warnings) yield* Effect.logWarning(`ClickHouse: ${w}`)
+    const settings: PipelineSettings = {
+      batchMaxRows: config.batchMaxRows,
+      batchMaxWait: config.batchMaxWait,
+      maxClockSkew: config.maxClockSkew,
+      retry: defaultRetry,
+      decode: makeMessageDecoder(limits),
+      maxPartitionsPerInsert: engine.maxPartitionsPerInsert,
+      deadLetterLimits,
+    }
+    yield* health.started
     yield* Effect.all(
-      Array.from({ length: config.consumers }, (_, i) => member(i)),
+      Array.from({ length: config.consumers }, (_, i) => member(settings, i)),
       { concurrency: "unbounded", discard: true },
+    ).pipe(
+      Effect.tapError((e) =>
+        e._tag === "ClickHouseError" && e.reason === "Schema"
+          ? Effect.logError(
+              `ClickHouse refused the writes for a reason no retry can fix (${e.code === undefined ? "" : `code ${e.code}: `}${e.message.trim()}): check that \`make ddl\` ran against this database and that the user may insert; stopping`,
+            )
+          : Effect.void,
+      ),
+      // Over the dead-letter limit the processor stops consuming but stays up, so /health,
+      // /metrics and /query tell operators what happened until they fix the producers.
+      Effect.catchTag("DeadLetterLimitExceeded", (e) =>
+        Effect.gen(function* () {
+          yield* health.fail(`dead-letter limit: ${e.message}`)
+          yield* Effect.logError(
+            `stopped consuming: ${e.message}. Nothing of the offending batch was dead-lettered or committed; fix the producers (make dlq shows the refused records) or raise the limit, then restart.`,
+          )
+          return yield* Effect.never
+        }),
+      ),
     )
   })
   yield* Effect.zipRight(ensureAppTopics, main.pipe(Effect.provide(stages))).pipe(

@@ -1,4 +1,4 @@
-import { decodeEvent } from "@rtoa/core"
+import { decodeMessage } from "@rtoa/core"
 import { Either } from "effect"
 import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
 
@@ -13,21 +13,19 @@ export interface DecodeResult {
  * accepted (they merge into their own minute); events further in the future than `maxSkewMs`
  * beyond "now" are refused, since a producer clock that far ahead would open windows early.
  * "Now" is the processor clock, or per record (a replay judges each record as of when it
- * entered the topic, so it repeats the live decision whatever day it runs).
+ * entered the topic, so it repeats the live decision whatever day it runs). `decode` is the
+ * message decoder with the configured limits (core's makeMessageDecoder).
  */
 export const decodeRecords = (
   records: Iterable<SourceRecord>,
   now: number | ((record: SourceRecord) => number),
   maxSkewMs: number,
+  decode: typeof decodeMessage = decodeMessage,
 ): DecodeResult => {
   const events: Array<DecodedEvent> = []
   const deadLetters: Array<DeadLetter> = []
   for (const record of records) {
-    if (record.value === null || record.value.length === 0) {
-      deadLetters.push({ record, reason: "undecodable", detail: "empty message value" })
-      continue
-    }
-    const decoded = decodeEvent(record.value.toString("utf8"))
+    const decoded = decode(record.value)
     if (Either.isLeft(decoded)) {
       deadLetters.push({ record, reason: decoded.left.reason, detail: decoded.left.detail })
       continue

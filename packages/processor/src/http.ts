@@ -2,7 +2,8 @@ import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ClickHouseReadOnly } from "@rtoa/core"
-import { Effect, Layer, Redacted } from "effect"
+import { Clock, Effect, Layer, Redacted } from "effect"
+import { Health, type HealthSnapshot, renderHealthMetrics } from "./health.ts"
 import { Metrics } from "./metrics.ts"
 
 export interface HttpSettings {
@@ -24,22 +25,52 @@ const requireToken = (token: Redacted.Redacted | undefined) =>
 
 const unauthorized = HttpServerResponse.text("missing or wrong bearer token\n", { status: 401 })
 
+const healthJson = (h: HealthSnapshot, status: number) =>
+  HttpServerResponse.unsafeJson(
+    {
+      state: h.state,
+      since: new Date(h.since).toISOString(),
+      ...(h.reason === undefined ? {} : { reason: h.reason }),
+      ...(h.lastCommitAt === undefined ? {} : { last_commit: new Date(h.lastCommitAt).toISOString() }),
+      pending_records: h.pending,
+    },
+    { status },
+  )
+
 /**
  * Operator endpoint of the processor. The embedded engine allows one process per data directory,
  * so while the processor runs, `make chclient` and other readers query through here:
- *   GET  /health             liveness
+ *   GET  /health             liveness: 200 unless the processor has stopped for good (failed)
+ *   GET  /ready              readiness: 200 only while running (not starting, backing off, stalled)
  *   POST /query?format=F     SQL in the body; runs on a read-only session (readonly=1, limits)
  *   GET  /metrics            Prometheus text
  */
 export const router = (token: Redacted.Redacted | undefined) =>
   HttpRouter.empty.pipe(
-    HttpRouter.get("/health", Effect.succeed(HttpServerResponse.text("ok\n"))),
+    HttpRouter.get(
+      "/health",
+      Effect.map(
+        Effect.flatMap(Health, (h) => h.snapshot),
+        (h) => healthJson(h, h.state === "failed" ? 503 : 200),
+      ),
+    ),
+    HttpRouter.get(
+      "/ready",
+      Effect.map(
+        Effect.flatMap(Health, (h) => h.snapshot),
+        (h) => healthJson(h, h.state === "running" ? 200 : 503),
+      ),
+    ),
     HttpRouter.get(
       "/metrics",
       Effect.gen(function* () {
         if (!(yield* requireToken(token))) return unauthorized
         const metrics = yield* Metrics
-        return HttpServerResponse.text(`${metrics.render()}\n`, { contentType: "text/plain; version=0.0.4" })
+        const health = yield* Effect.flatMap(Health, (h) => h.snapshot)
+        const now = yield* Clock.currentTimeMillis
+        return HttpServerResponse.text(`${metrics.render()}\n\n${renderHealthMetrics(health, now)}\n`, {
+          contentType: "text/plain; version=0.0.4",
+        })
       }),
     ),
     HttpRouter.post(

@@ -1,4 +1,4 @@
-import type { Event } from "@rtoa/core"
+import type { DeadLetterReason, Event } from "@rtoa/core"
 import type { KafkaMessage } from "kafkajs"
 
 /** One Kafka record as the pipeline sees it: bytes plus where it came from. */
@@ -43,7 +43,7 @@ export interface DecodedEvent {
   readonly record: SourceRecord
 }
 
-export type DeadLetterReason = "undecodable" | "invalid" | "event_time_in_future"
+export type { DeadLetterReason } from "@rtoa/core"
 
 /** A record the pipeline refuses, with why; it goes to the dead-letter topic unchanged. */
 export interface DeadLetter {

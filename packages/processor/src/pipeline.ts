@@ -1,12 +1,14 @@
+import type { DeadLetterLimits, decodeMessage } from "@rtoa/core"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
 import { lagByPartition, offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
+import { DeadLetterLimitExceeded, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
 import { decodeRecords } from "./decode.ts"
+import { Health } from "./health.ts"
+import { type WriteGroup, writeGroups, writeIsolating } from "./isolate.ts"
 import { Metrics } from "./metrics.ts"
-import type { DeadLetter, DecodedEvent, SinkBatch, SourceRecord } from "./model.ts"
-import { EventSink } from "./sink.ts"
+import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
 import { EventSource } from "./source.ts"
-import { toSinkBatch } from "./window.ts"
 
 export interface PipelineSettings {
   /** A micro-batch closes at this many records... */
@@ -17,6 +19,12 @@ export interface PipelineSettings {
   readonly maxClockSkew: Duration.Duration
   /** Backoff for failed writes; the batch is retried until it lands (offsets stay uncommitted). */
   readonly retry: Schedule.Schedule<unknown, unknown>
+  /** The message decoder with the configured limits (core's makeMessageDecoder). */
+  readonly decode: typeof decodeMessage
+  /** Distinct partitions one INSERT may touch. */
+  readonly maxPartitionsPerInsert: number
+  /** When refusing records means something upstream is broken. */
+  readonly deadLetterLimits: DeadLetterLimits
 }
 
 /** Exponential backoff from 100 ms, capped at 5 s between attempts, forever. */
@@ -29,7 +37,8 @@ export interface PreparedBatch {
   readonly records: Chunk.Chunk<SourceRecord>
   readonly events: ReadonlyArray<DecodedEvent>
   readonly refused: ReadonlyArray<DeadLetter>
-  readonly batch: SinkBatch
+  /** The events as INSERTs within the partition limit (usually one). */
+  readonly groups: ReadonlyArray<WriteGroup>
 }
 
 /** Decode and window/group stages: pure CPU work on the batch. */
@@ -39,51 +48,59 @@ export const prepareBatch = (settings: PipelineSettings) => (records: Chunk.Chun
       records,
       now,
       Duration.toMillis(settings.maxClockSkew),
+      settings.decode,
     )
-    return { records, events, refused, batch: toSinkBatch(events) }
+    return { records, events, refused, groups: writeGroups(events, settings.maxPartitionsPerInsert) }
   })
 
 /**
- * Sink + dead letters -> commit for one prepared batch. The commit happens only after both
- * writes acknowledged; a failing write is retried with backoff while the offsets stay where they
- * were, so nothing is lost and a crash replays at most the batches not yet committed.
+ * Sink (rows the engine refuses become dead letters) -> dead letters -> commit for one prepared
+ * batch. The commit happens only after both acknowledged; a failing write is retried with backoff
+ * while the offsets stay where they were, so nothing is lost and a crash replays at most the
+ * batches not yet committed. Before anything is dead-lettered the policy may stop the processor.
  */
 export const writeBatch =
-  (settings: PipelineSettings) =>
-  ({ records, events, refused, batch }: PreparedBatch) =>
+  (settings: PipelineSettings, policy = makeDeadLetterPolicy(settings.deadLetterLimits), member = "0") =>
+  ({ records, events, refused, groups }: PreparedBatch) =>
     Effect.gen(function* () {
       const source = yield* EventSource
-      const sink = yield* EventSink
       const deadLetters = yield* DeadLetterSink
       const metrics = yield* Metrics
+      const health = yield* Health
+      const retrying = (what: string) => (e: { readonly message: string }) =>
+        Effect.zipRight(
+          health.backingOff(member, `${what}: ${e.message.trim().slice(0, 300)}`),
+          Effect.logWarning(`${what} failed, retrying: ${e.message}`),
+        )
 
       const insertStart = yield* Clock.currentTimeMillis
-      yield* Effect.all(
-        [
-          sink.write(batch).pipe(
-            Effect.tapError((e) =>
-              Effect.zipRight(
-                Effect.sync(() => {
-                  metrics.sinkFailures += 1
-                }),
-                Effect.logWarning(`sink write failed, retrying: ${e.message}`),
-              ),
-            ),
-            Effect.retry(settings.retry),
+      const rejected = yield* writeIsolating(groups, settings, {
+        retrying: (e) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              metrics.sinkFailures += 1
+            }),
+            retrying("ClickHouse write")(e),
           ),
-          deadLetters.publish(refused).pipe(
-            Effect.tapError((e) => Effect.logWarning(`dead-letter publish failed, retrying: ${e.message}`)),
-            Effect.retry(settings.retry),
-          ),
-        ],
-        { concurrency: 2, discard: true },
-      )
+        succeeded: health.recovered(member),
+      })
+      const letters = rejected.length === 0 ? refused : [...refused, ...rejected]
+      const breach = policy.check(records, letters)
+      if (breach !== undefined) return yield* new DeadLetterLimitExceeded({ message: breach })
+      yield* deadLetters
+        .publish(letters)
+        .pipe(
+          Effect.tapError(retrying("dead-letter publish")),
+          Effect.retry(settings.retry),
+          Effect.zipLeft(health.recovered(member)),
+        )
       const acked = yield* Clock.currentTimeMillis
 
       // A failed commit is not fatal: the next batch's commit covers these offsets, and a replay
       // after a crash or rebalance rewrites rows that are already there (idempotent writes).
       const bounds = partitionBounds(records)
       yield* source.commit(offsetsToCommit(bounds)).pipe(
+        Effect.zipRight(health.committed),
         Effect.catchAll((e) =>
           Effect.zipRight(
             Effect.sync(() => {
@@ -94,19 +111,23 @@ export const writeBatch =
         ),
       )
 
-      const latencies = events.map((e) => Math.max(0, acked - e.record.timestamp) / 1_000)
+      const rejectedRecords = new Set(rejected.map((l) => l.record))
+      const written = rejected.length === 0 ? events : events.filter((e) => !rejectedRecords.has(e.record))
+      const latencies = written.map((e) => Math.max(0, acked - e.record.timestamp) / 1_000)
       metrics.recordBatch({
         consumed: records.length,
-        written: events.length,
-        deadLetters: refused.map((l) => l.reason),
+        written: written.length,
+        deadLetters: letters.map((l) => l.reason),
         latenciesSeconds: latencies,
         lag: lagByPartition(bounds),
       })
       yield* Effect.annotateCurrentSpan({
         "batch.records": records.length,
-        "batch.events": events.length,
-        "batch.dead_letters": refused.length,
-        "batch.minute_groups": batch.aggregates.length,
+        "batch.events": written.length,
+        "batch.dead_letters": letters.length,
+        "batch.rejected_by_clickhouse": rejected.length,
+        "batch.inserts": groups.length,
+        "batch.minute_groups": groups.reduce((n, g) => n + g.batch.aggregates.length, 0),
         "batch.offsets": offsetRanges(bounds),
         "batch.insert_ms": acked - insertStart,
         "batch.max_end_to_end_ms": Math.round(latencies.reduce((m, l) => Math.max(m, l), 0) * 1_000),
@@ -114,22 +135,26 @@ export const writeBatch =
     }).pipe(Effect.withSpan("processor.batch"))
 
 /** One micro-batch through every stage. */
-export const processBatch = (settings: PipelineSettings) => (records: Chunk.Chunk<SourceRecord>) =>
-  Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings))
+export const processBatch =
+  (settings: PipelineSettings, policy = makeDeadLetterPolicy(settings.deadLetterLimits), member = "0") =>
+  (records: Chunk.Chunk<SourceRecord>) =>
+    Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, policy, member))
 
 /**
  * The processor: records from the source, cut into micro-batches by size or time, each prepared,
  * written and committed in order (one batch at a time keeps commits ordered per partition). Ends
- * when the source ends (after `drain`), having flushed the last partial batch. (Overlapping the
- * next batch's decode with this batch's insert was measured on the 2-core bench box: no gain, the
- * box's cores are already busy with the engine and the broker.)
+ * when the source ends (after `drain`), having flushed the last partial batch; fails when the
+ * dead-letter policy trips or a write fails for good (schema). (Overlapping the next batch's
+ * decode with this batch's insert was measured on the 2-core bench box: no gain, the box's cores
+ * are already busy with the engine and the broker.)
  */
-export const runPipeline = (settings: PipelineSettings) =>
+export const runPipeline = (settings: PipelineSettings, member = "0") =>
   Effect.gen(function* () {
     const source = yield* EventSource
+    const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
     yield* source.records.pipe(
       Stream.groupedWithin(settings.batchMaxRows, settings.batchMaxWait),
-      Stream.mapEffect(processBatch(settings)),
+      Stream.mapEffect(processBatch(settings, policy, member)),
       Stream.runDrain,
     )
   })

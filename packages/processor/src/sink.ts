@@ -1,6 +1,6 @@
 import { ClickHouse, ClickHouseError } from "@rtoa/core"
 import { Context, Effect, Layer, Ref } from "effect"
-import type { SinkBatch } from "./model.ts"
+import type { RawEventRow, SinkBatch } from "./model.ts"
 
 /**
  * Sink stage: writes one batch's raw rows and minute pre-aggregates. Both writes are idempotent
@@ -28,10 +28,16 @@ export interface InMemorySink {
   readonly batches: Effect.Effect<ReadonlyArray<SinkBatch>>
 }
 
-/** Records batches; `failures` makes the first N writes fail (transient-error tests). */
-export const makeInMemorySink = (
-  options: { readonly failures?: number; readonly onWrite?: (batch: SinkBatch) => Effect.Effect<void> } = {},
-): Effect.Effect<InMemorySink> =>
+export interface InMemorySinkOptions {
+  /** The first N writes fail as if the server were down (transient-error tests). */
+  readonly failures?: number
+  /** A write holding a row this matches fails whole, as the engine refuses an INSERT (data errors). */
+  readonly rejects?: (row: RawEventRow) => boolean
+  readonly onWrite?: (batch: SinkBatch) => Effect.Effect<void>
+}
+
+/** Records the batches written. */
+export const makeInMemorySink = (options: InMemorySinkOptions = {}): Effect.Effect<InMemorySink> =>
   Effect.gen(function* () {
     const batches = yield* Ref.make<ReadonlyArray<SinkBatch>>([])
     const failuresLeft = yield* Ref.make(options.failures ?? 0)
@@ -43,6 +49,14 @@ export const makeInMemorySink = (
             const left = yield* Ref.getAndUpdate(failuresLeft, (n) => Math.max(0, n - 1))
             if (left > 0) {
               return yield* new ClickHouseError({ reason: "Unavailable", message: "injected sink failure" })
+            }
+            const refused = options.rejects === undefined ? undefined : batch.rows.find(options.rejects)
+            if (refused !== undefined) {
+              return yield* new ClickHouseError({
+                reason: "Rejected",
+                code: 469,
+                message: `injected refusal of ${refused.event_id}`,
+              })
             }
             yield* onWrite(batch)
             yield* Ref.update(batches, (all) => [...all, batch])

@@ -38,7 +38,7 @@ export const toRawRow = (
   dimension_channel: event.dimension_channel,
   event_source: event.event_source,
   event_time: formatTime(event.event_time),
-  properties: event.properties === undefined ? "{}" : JSON.stringify(event.properties),
+  properties: event.properties ?? "{}",
   kafka_partition: record.partition,
   kafka_offset: record.offset,
 })

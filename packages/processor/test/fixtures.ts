@@ -1,7 +1,10 @@
-import { Effect, Layer } from "effect"
+import { decodeMessage } from "@rtoa/core"
+import { Duration, Effect, Layer } from "effect"
 import { DeadLetterSink, makeInMemoryDeadLetters } from "../src/dead-letters.ts"
+import { HealthTest } from "../src/health.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
-import type { SinkBatch, TopicPartitionOffset } from "../src/model.ts"
+import type { RawEventRow, SinkBatch, TopicPartitionOffset } from "../src/model.ts"
+import type { PipelineSettings } from "../src/pipeline.ts"
 import { EventSink, makeInMemorySink } from "../src/sink.ts"
 import { EventSource, makeInMemorySource, sourceRecord } from "../src/source.ts"
 
@@ -18,6 +21,13 @@ export const eventJson = (i: number, overrides: Record<string, unknown> = {}) =>
     ...overrides,
   })
 
+/** The pipeline settings tests do not vary: default decode limits, no dead-letter limit. */
+export const pipelineDefaults = {
+  decode: decodeMessage,
+  maxPartitionsPerInsert: 100,
+  deadLetterLimits: { maxRatio: 1, ratioWindow: 10_000, maxConsecutive: 0, maxPayloadBytes: 65_536 },
+} satisfies Partial<PipelineSettings>
+
 /** `count` valid event records on one partition, offsets from `first`. */
 export const records = (count: number, first = 0, partition = 0) =>
   Array.from({ length: count }, (_, k) =>
@@ -29,7 +39,11 @@ export const records = (count: number, first = 0, partition = 0) =>
  * order they happened, so tests can check that a commit never precedes its write.
  */
 export const inMemoryStages = (
-  options: { readonly sinkFailures?: number; readonly sourceCapacity?: number } = {},
+  options: {
+    readonly sinkFailures?: number
+    readonly sourceCapacity?: number
+    readonly sinkRejects?: (row: RawEventRow) => boolean
+  } = {},
 ) =>
   Effect.gen(function* () {
     const journal: Array<string> = []
@@ -42,6 +56,7 @@ export const inMemoryStages = (
     )
     const sink = yield* makeInMemorySink({
       failures: options.sinkFailures ?? 0,
+      ...(options.sinkRejects === undefined ? {} : { rejects: options.sinkRejects }),
       onWrite: (batch: SinkBatch) => Effect.sync(() => journal.push(`write ${batch.rows.length}`)),
     })
     const deadLetters = yield* makeInMemoryDeadLetters
@@ -50,7 +65,7 @@ export const inMemoryStages = (
       Layer.succeed(EventSource, source.service),
       Layer.succeed(EventSink, sink.service),
       Layer.succeed(DeadLetterSink, deadLetters.service),
-      Layer.succeed(Metrics, metrics),
+      HealthTest(Duration.seconds(30)).pipe(Layer.provideMerge(Layer.succeed(Metrics, metrics))),
     )
     return { source, sink, deadLetters, metrics, layer, journal }
   })

@@ -1,7 +1,8 @@
 import { HttpApp } from "@effect/platform"
 import { ClickHouseError, ClickHouseReadOnly } from "@rtoa/core"
-import { Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, Layer, Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { HealthLive } from "../src/health.ts"
 import { router } from "../src/http.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
 
@@ -30,7 +31,9 @@ metrics.recordBatch({
 })
 const { handler, dispose } = HttpApp.toWebHandlerLayer(
   router(Redacted.make("s3cret")),
-  Layer.mergeAll(readOnlyStub, Layer.succeed(Metrics, metrics)),
+  Layer.mergeAll(readOnlyStub, HealthLive(Duration.seconds(30))).pipe(
+    Layer.provideMerge(Layer.succeed(Metrics, metrics)),
+  ),
 )
 afterAll(() => dispose())
 

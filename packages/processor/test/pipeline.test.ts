@@ -2,13 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
 import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
 import { sourceRecord } from "../src/source.ts"
-import { eventJson, inMemoryStages, records, T0 } from "./fixtures.ts"
+import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
   batchMaxRows: 100,
   batchMaxWait: Duration.millis(200),
   maxClockSkew: Duration.minutes(5),
   retry: Schedule.spaced("1 second"),
+  ...pipelineDefaults,
   ...overrides,
 })
 
@@ -113,7 +114,7 @@ describe("pipeline (in-memory stages)", () => {
         ["1", "undecodable"],
         ["2", "invalid"],
         ["3", "event_time_in_future"],
-        ["4", "undecodable"],
+        ["4", "empty"],
       ])
       expect(letters[1]?.detail).toContain("event_id")
       expect(yield* stages.source.commits).toEqual([[{ topic: "events", partition: 0, offset: "6" }]])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
 import { runUntilInterrupted } from "../src/app.ts"
-import { inMemoryStages, records, T0 } from "./fixtures.ts"
+import { inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 describe("graceful shutdown", () => {
   it.effect("an interrupt (SIGINT/SIGTERM) flushes and commits the partial batch before stopping", () =>
@@ -13,6 +13,7 @@ describe("graceful shutdown", () => {
         batchMaxWait: Duration.hours(1),
         maxClockSkew: Duration.minutes(5),
         retry: Schedule.spaced("1 second"),
+        ...pipelineDefaults,
       }
       const fiber = yield* Effect.fork(
         runUntilInterrupted(settings, 10_000).pipe(Effect.provide(stages.layer)),
@@ -36,6 +37,7 @@ describe("graceful shutdown", () => {
           batchMaxWait: Duration.hours(1),
           maxClockSkew: Duration.minutes(5),
           retry: Schedule.spaced("1 second"),
+          ...pipelineDefaults,
         }
         const fiber = yield* Effect.fork(
           runUntilInterrupted(settings, 10_000).pipe(Effect.provide(stages.layer)),

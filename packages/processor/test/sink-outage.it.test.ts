@@ -15,10 +15,12 @@ import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
 import { runUntilInterrupted } from "../src/app.ts"
 import { KafkaDeadLetterSinkLive } from "../src/dead-letters.ts"
+import { Health, HealthLive } from "../src/health.ts"
 import { KafkaSourceLive } from "../src/kafka-source.ts"
 import { Metrics, MetricsLive } from "../src/metrics.ts"
 import { defaultRetry } from "../src/pipeline.ts"
 import { ClickHouseSinkLive, EventSink } from "../src/sink.ts"
+import { pipelineDefaults } from "./fixtures.ts"
 
 const OUTAGE = Duration.seconds(30)
 const EVENTS = 60_000
@@ -57,6 +59,8 @@ describe("ClickHouse outage", () => {
         yield* ensureAppTopics
         const { kafka } = yield* KafkaClient
         const metrics = yield* Metrics
+        const health = yield* Health
+        yield* health.started
 
         const stages = Layer.mergeAll(
           KafkaSourceLive({
@@ -67,13 +71,14 @@ describe("ClickHouse outage", () => {
             sessionTimeoutMs: 10_000,
           }),
           flakySink(down),
-          KafkaDeadLetterSinkLive,
+          KafkaDeadLetterSinkLive({ maxPayloadBytes: 65_536 }),
         )
         const settings = {
           batchMaxRows: 1_000,
           batchMaxWait: Duration.millis(100),
           maxClockSkew: Duration.minutes(5),
           retry: defaultRetry,
+          ...pipelineDefaults,
         }
         const processor = yield* Effect.fork(
           runUntilInterrupted(settings, 10_000).pipe(Effect.provide(stages)),
@@ -116,6 +121,12 @@ describe("ClickHouse outage", () => {
         // Bounded buffering: the stalled pipeline holds a few fetches (queue, one blocked offer
         // per partition, the batch being retried), not the backlog: a few thousand records here.
         expect(metrics.fetched).toBeLessThan(EVENTS / 5)
+        // Health tells the truth: backing off, since the outage began, with the engine's message.
+        const during = yield* health.snapshot
+        expect(during).toMatchObject({
+          state: "backing_off",
+          reason: expect.stringMatching(/simulated outage/),
+        })
 
         yield* Ref.set(down, false)
         yield* ch.query<{ n: string }>("SELECT count() AS n FROM raw_events FINAL").pipe(
@@ -131,6 +142,7 @@ describe("ClickHouse outage", () => {
         expect(perMinute.map((r) => Number(r.events))).toEqual([EVENTS / 2, EVENTS / 2])
         expect(perMinute.map((r) => Number(r.users))).toEqual([997, 997])
 
+        expect((yield* health.snapshot).state).toBe("running")
         yield* Fiber.interrupt(processor)
         const ends = yield* kafkaTry("ends", () => admin.fetchTopicOffsets(topic))
         const committed = yield* kafkaTry("offsets", () => admin.fetchOffsets({ groupId, topics: [topic] }))
@@ -138,7 +150,11 @@ describe("ClickHouse outage", () => {
         const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, p.offset]))
         for (const end of ends) expect(byPartition.get(end.partition)).toBe(end.high)
       }).pipe(
-        Effect.provide(Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)),
+        Effect.provide(
+          Layer.mergeAll(ClickHouseLive, KafkaClientLive, HealthLive(Duration.seconds(30))).pipe(
+            Layer.provideMerge(MetricsLive),
+          ),
+        ),
         Effect.provide(testConfig(env)),
         Effect.scoped,
       )

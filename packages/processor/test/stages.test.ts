@@ -35,7 +35,7 @@ describe("decode stage", () => {
       event_source: "unknown",
       event_type: "unknown",
     })
-    expect(events[0]?.event.properties).toEqual({ path: "/" })
+    expect(events[0]?.event.properties).toEqual(JSON.stringify({ path: "/" }))
   })
 
   it("names the offending fields of an invalid event", () => {

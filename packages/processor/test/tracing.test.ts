@@ -4,7 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { Chunk, Duration, Effect, Schedule, TestClock } from "effect"
 import { processBatch } from "../src/pipeline.ts"
 import { sourceRecord } from "../src/source.ts"
-import { inMemoryStages, records, T0 } from "./fixtures.ts"
+import { inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 describe("tracing", () => {
   it.effect("exports one span per batch with its offsets, sizes and timings", () => {
@@ -21,6 +21,7 @@ describe("tracing", () => {
         batchMaxWait: Duration.millis(100),
         maxClockSkew: Duration.minutes(5),
         retry: Schedule.stop,
+        ...pipelineDefaults,
       }
       const run = processBatch(settings)
       yield* run(Chunk.fromIterable(records(3, 0, 0))).pipe(Effect.provide(stages.layer))
