@@ -1,4 +1,5 @@
 export * from "./clickhouse.ts"
+export * from "./codecs.ts"
 export * from "./command.ts"
 export * from "./config.ts"
 export * from "./env.ts"
