@@ -1,5 +1,6 @@
 import * as path from "node:path"
 import { Config, Duration, Redacted } from "effect"
+import { type KafkaCompression, kafkaCompressions } from "./codecs.ts"
 import { type DecodeLimits, defaultDecodeLimits } from "./json-limits.ts"
 
 /**
@@ -189,6 +190,8 @@ export interface ProducerConfig {
   readonly duplicateRatio: number
   readonly malformedRatio: number
   readonly seed: number
+  /** Codec of every batch sent; consumers built on core read all of them. */
+  readonly compression: KafkaCompression
 }
 
 export const ProducerConfig: Config.Config<ProducerConfig> = Config.all({
@@ -202,4 +205,5 @@ export const ProducerConfig: Config.Config<ProducerConfig> = Config.all({
   duplicateRatio: ratio("PRODUCER_DUPLICATE_RATIO", 0),
   malformedRatio: ratio("PRODUCER_MALFORMED_RATIO", 0),
   seed: Config.integer("PRODUCER_SEED").pipe(Config.withDefault(Date.now() % 2 ** 31)),
+  compression: Config.literal(...kafkaCompressions)("PRODUCER_COMPRESSION").pipe(Config.withDefault("none")),
 })

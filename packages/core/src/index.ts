@@ -1,5 +1,6 @@
 export * from "./clickhouse.ts"
 export * from "./clickhouse-errors.ts"
+export * from "./codecs.ts"
 export * from "./command.ts"
 export * from "./config.ts"
 export * from "./dead-letter.ts"

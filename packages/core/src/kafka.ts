@@ -1,7 +1,11 @@
 import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
 import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
+import { registerCodecs } from "./codecs.ts"
 import { KafkaConfig } from "./config.ts"
 import { KafkaError, messageOf } from "./errors.ts"
+
+// Every kafkajs client is built here (makeKafka), so this is where snappy, lz4 and zstd join gzip.
+registerCodecs()
 
 /** The kafkajs client for the configured brokers, plus the config it was built from. */
 export class KafkaClient extends Context.Tag("rtoa/KafkaClient")<

@@ -51,6 +51,16 @@ describe("config", () => {
         /PRODUCER_DUPLICATE_RATIO.*between 0 and 1/,
       )
       expect(yield* failure(ClickHouseConfig, { CLICKHOUSE_URL: "ch:8123" })).toMatch(/CLICKHOUSE_URL.*http/)
+      expect(yield* failure(ProducerConfig, { PRODUCER_COMPRESSION: "brotli" })).toMatch(
+        /PRODUCER_COMPRESSION.*none, gzip, snappy, lz4, zstd/,
+      )
+    }),
+  )
+
+  it.effect("producer compression: none by default, any Kafka codec by PRODUCER_COMPRESSION", () =>
+    Effect.gen(function* () {
+      expect((yield* load(ProducerConfig, {})).compression).toBe("none")
+      expect((yield* load(ProducerConfig, { PRODUCER_COMPRESSION: "zstd" })).compression).toBe("zstd")
     }),
   )
 

@@ -85,7 +85,9 @@ const topicMaxMessageBytes = (topic: string) =>
     const admin = yield* adminClient(kafka)
     const described = yield* kafkaTry("admin.describeConfigs", () =>
       admin.describeConfigs({
-        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }],
+        resources: [
+          { type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] },
+        ],
         includeSynonyms: false,
       }),
     )

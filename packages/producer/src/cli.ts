@@ -1,6 +1,6 @@
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import type { ProducerConfig } from "@rtoa/core"
+import { type KafkaCompression, kafkaCompressions, type ProducerConfig } from "@rtoa/core"
 
 /**
  * Command-line flags. Each overrides the matching PRODUCER_* setting; a bad value is refused with
@@ -18,6 +18,7 @@ Options (each overrides the environment variable in brackets):
   --duplicates R    share of messages re-sending an earlier event, 0..1 [PRODUCER_DUPLICATE_RATIO, default 0]
   --malformed R     share of messages breaking the contract, 0..1       [PRODUCER_MALFORMED_RATIO, default 0]
   --seed N          seed of the generator, an integer                   [PRODUCER_SEED, default: time-based]
+  --compression C   batch compression: none, gzip, snappy, lz4 or zstd  [PRODUCER_COMPRESSION, default none]
   --late R          share of valid events sent 1-5 s late, 0..1          [default 0.02]
   --truth FILE      write one JSON line per acknowledged message to FILE
   --help            show this help
@@ -33,6 +34,7 @@ export interface Flags {
   readonly duplicateRatio?: number
   readonly malformedRatio?: number
   readonly seed?: number
+  readonly compression?: KafkaCompression
   readonly lateRatio?: number
   readonly truthFile?: string
 }
@@ -49,6 +51,7 @@ const options = {
   duplicates: { type: "string" },
   malformed: { type: "string" },
   seed: { type: "string" },
+  compression: { type: "string" },
   late: { type: "string" },
   truth: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -64,7 +67,7 @@ const ratio: Parser = (raw) => {
   return v >= 0 && v <= 1 ? v : undefined
 }
 
-type NumericFlag = Exclude<keyof Flags, "truthFile">
+type NumericFlag = Exclude<keyof Flags, "truthFile" | "compression">
 
 const numeric: ReadonlyArray<readonly [keyof typeof options, NumericFlag, Parser, string]> = [
   ["rate", "rate", positiveInteger, "a positive integer (messages per second), e.g. --rate 100"],
@@ -95,6 +98,16 @@ export const parseFlags = (argv: ReadonlyArray<string>, cwd: string = process.cw
     const value = parse(raw)
     if (value === undefined) return { _tag: "Invalid", message: `--${flag}: expected ${form}, got "${raw}"` }
     flags[key] = value
+  }
+  if (values.compression !== undefined) {
+    const codec = kafkaCompressions.find((c) => c === values.compression)
+    if (codec === undefined) {
+      return {
+        _tag: "Invalid",
+        message: `--compression: expected one of ${kafkaCompressions.join(", ")}, e.g. --compression zstd, got "${values.compression}"`,
+      }
+    }
+    flags.compression = codec
   }
   if (values.truth !== undefined) {
     if (values.truth.trim() === "")

@@ -39,7 +39,9 @@ const program = (flags: Flags) =>
       return yield* refuse(`--truth: cannot write to the directory of ${truthFile}`)
     }
     yield* runProducer(settings.value).pipe(
-      Effect.provide(KafkaSinkLive.pipe(Layer.provide(KafkaClientLive))),
+      Effect.provide(
+        KafkaSinkLive({ compression: settings.value.compression }).pipe(Layer.provide(KafkaClientLive)),
+      ),
     )
   }).pipe(
     Effect.catchIf(ConfigError.isConfigError, (error) => refuse(`invalid configuration: ${String(error)}`)),

@@ -23,7 +23,8 @@ import { noTruthLog, openTruthLog, type TruthFileError } from "./truth.ts"
  * queues without bound and the printed rate is what the broker acknowledged.
  */
 
-export interface ProducerOptions extends ProducerConfig {
+// Compression belongs to the sink (main.ts builds it from the same settings), not to the loop.
+export interface ProducerOptions extends Omit<ProducerConfig, "compression"> {
   /** Share of valid events sent a few seconds late. */
   readonly lateRatio: number
   /** JSON Lines ground-truth file (see truth.ts), or undefined for none. */

@@ -1,4 +1,11 @@
-import { ensureAppTopics, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
+import {
+  compressionType,
+  ensureAppTopics,
+  KafkaClient,
+  type KafkaCompression,
+  KafkaError,
+  kafkaTry,
+} from "@rtoa/core"
 import { Context, Duration, Effect, Layer } from "effect"
 import { Partitioners } from "kafkajs"
 import type { GeneratedMessage } from "./generator.ts"
@@ -21,13 +28,12 @@ export class MessageSink extends Context.Tag("rtoa/producer/MessageSink")<
 
 const startupTimeout = Duration.seconds(60)
 
-/**
- * Creates the app topics if missing, then connects a kafkajs producer for the layer's lifetime.
- * acks=-1 (all in-sync replicas) and no auto-creation: a wrong topic name fails loudly instead of
- * quietly creating a one-partition topic. Disconnecting on release waits for in-flight requests.
- */
-export const KafkaSinkLive: Layer.Layer<MessageSink, KafkaError, KafkaClient> = Layer.scoped(
-  MessageSink,
+export interface KafkaSinkOptions {
+  /** Codec of every batch sent (PRODUCER_COMPRESSION / --compression). Default none. */
+  readonly compression?: KafkaCompression
+}
+
+const kafkaSink = (options: KafkaSinkOptions) =>
   Effect.gen(function* () {
     const { kafka, config } = yield* KafkaClient
     const producer = yield* Effect.acquireRelease(
@@ -53,15 +59,30 @@ export const KafkaSinkLive: Layer.Layer<MessageSink, KafkaError, KafkaClient> = 
       (p) => kafkaTry("producer.disconnect", () => p.disconnect()).pipe(Effect.ignore),
     )
     const topic = config.topic
+    const codec = options.compression ?? "none"
+    const compression = compressionType(codec)
     return {
-      destination: `${topic} @ ${config.brokers.join(",")}`,
-      send: (messages) =>
+      destination: `${topic} @ ${config.brokers.join(",")}${codec === "none" ? "" : ` (${codec})`}`,
+      send: (messages: ReadonlyArray<GeneratedMessage>) =>
         kafkaTry("producer.send", () =>
-          producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) }),
+          producer.send({
+            topic,
+            acks: -1,
+            compression,
+            messages: messages.map((m) => ({ key: m.key, value: m.value })),
+          }),
         ).pipe(Effect.asVoid),
-    }
-  }),
-)
+    } satisfies MessageSinkService
+  })
+
+/**
+ * Creates the app topics if missing, then connects a kafkajs producer for the layer's lifetime.
+ * acks=-1 (all in-sync replicas) and no auto-creation: a wrong topic name fails loudly instead of
+ * quietly creating a one-partition topic. Disconnecting on release waits for in-flight requests.
+ */
+export const KafkaSinkLive = (
+  options: KafkaSinkOptions = {},
+): Layer.Layer<MessageSink, KafkaError, KafkaClient> => Layer.scoped(MessageSink, kafkaSink(options))
 
 export interface MemorySinkOptions {
   /** Simulated acknowledgement latency per batch. */

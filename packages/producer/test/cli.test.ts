@@ -1,7 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { applyFlags, parseFlags } from "../src/cli.ts"
+import { applyFlags, parseFlags, usage } from "../src/cli.ts"
 
-const config = { rate: 10, total: undefined, users: 5_000, duplicateRatio: 0, malformedRatio: 0, seed: 9 }
+const config = {
+  rate: 10,
+  total: undefined,
+  users: 5_000,
+  duplicateRatio: 0,
+  malformedRatio: 0,
+  seed: 9,
+  compression: "none",
+} as const
 
 describe("cli flags", () => {
   it("reads every flag", () => {
@@ -77,6 +85,36 @@ describe("cli flags", () => {
   it("shows help", () => {
     expect(parseFlags(["--help"])).toEqual({ _tag: "Help" })
     expect(parseFlags(["-h"])).toEqual({ _tag: "Help" })
+  })
+
+  it("reads --compression, any Kafka codec, and lays it over PRODUCER_COMPRESSION", () => {
+    for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"] as const) {
+      expect(parseFlags(["--compression", codec])).toEqual({ _tag: "Run", flags: { compression: codec } })
+    }
+    expect(parseFlags(["--compression=lz4"])).toEqual({ _tag: "Run", flags: { compression: "lz4" } })
+    expect(applyFlags({ ...config, compression: "gzip" }, { compression: "zstd" })).toMatchObject({
+      _tag: "Ok",
+      value: { compression: "zstd" },
+    })
+    expect(applyFlags({ ...config, compression: "gzip" }, {})).toMatchObject({
+      value: { compression: "gzip" },
+    })
+    expect(parseFlags(["--compression", "brotli"])).toEqual({
+      _tag: "Invalid",
+      message:
+        '--compression: expected one of none, gzip, snappy, lz4, zstd, e.g. --compression zstd, got "brotli"',
+    })
+    expect(parseFlags(["--compression", "ZSTD"])).toMatchObject({ _tag: "Invalid" })
+    expect(parseFlags(["--compression"])).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining("--compression"),
+    })
+  })
+
+  it("lists --compression in the help", () => {
+    expect(usage).toMatch(
+      /--compression C .*none, gzip, snappy, lz4 or zstd.*PRODUCER_COMPRESSION, default none/,
+    )
   })
 
   it("refuses duplicate and malformed ratios adding up to more than 1", () => {
