@@ -146,10 +146,6 @@ export const HealthLive = (stallTimeout: Duration.Duration): Layer.Layer<Health,
     ),
   )
 
-/** Health without the watcher, for tests on simulated time (a test calls `check` itself). */
-export const HealthTest = (stallTimeout: Duration.Duration): Layer.Layer<Health, never, Metrics> =>
-  Layer.effect(Health, makeHealth(stallTimeout))
-
 /** Health in Prometheus text: one gauge per state (1 for the current one) and its age. */
 export const renderHealthMetrics = (h: HealthSnapshot, nowMs: number): string =>
   [

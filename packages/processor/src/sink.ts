@@ -29,8 +29,10 @@ export interface InMemorySink {
 }
 
 export interface InMemorySinkOptions {
-  /** The first N writes fail as if the server were down (transient-error tests). */
+  /** The first N writes fail as if the server were down (transient-error tests)... */
   readonly failures?: number
+  /** ...or for this reason instead (e.g. Schema: a dropped table). */
+  readonly failure?: ClickHouseError["reason"]
   /** A write holding a row this matches fails whole, as the engine refuses an INSERT (data errors). */
   readonly rejects?: (row: RawEventRow) => boolean
   readonly onWrite?: (batch: SinkBatch) => Effect.Effect<void>
@@ -48,7 +50,10 @@ export const makeInMemorySink = (options: InMemorySinkOptions = {}): Effect.Effe
           Effect.gen(function* () {
             const left = yield* Ref.getAndUpdate(failuresLeft, (n) => Math.max(0, n - 1))
             if (left > 0) {
-              return yield* new ClickHouseError({ reason: "Unavailable", message: "injected sink failure" })
+              return yield* new ClickHouseError({
+                reason: options.failure ?? "Unavailable",
+                message: "injected sink failure",
+              })
             }
             const refused = options.rejects === undefined ? undefined : batch.rows.find(options.rejects)
             if (refused !== undefined) {

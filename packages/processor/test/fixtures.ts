@@ -1,7 +1,7 @@
 import { decodeMessage } from "@rtoa/core"
 import { Duration, Effect, Layer } from "effect"
 import { DeadLetterSink, makeInMemoryDeadLetters } from "../src/dead-letters.ts"
-import { HealthTest } from "../src/health.ts"
+import { Health, makeHealth } from "../src/health.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
 import type { RawEventRow, SinkBatch, TopicPartitionOffset } from "../src/model.ts"
 import type { PipelineSettings } from "../src/pipeline.ts"
@@ -41,6 +41,7 @@ export const records = (count: number, first = 0, partition = 0) =>
 export const inMemoryStages = (
   options: {
     readonly sinkFailures?: number
+    readonly sinkFailure?: "Unavailable" | "Schema"
     readonly sourceCapacity?: number
     readonly sinkRejects?: (row: RawEventRow) => boolean
   } = {},
@@ -56,16 +57,20 @@ export const inMemoryStages = (
     )
     const sink = yield* makeInMemorySink({
       failures: options.sinkFailures ?? 0,
+      ...(options.sinkFailure === undefined ? {} : { failure: options.sinkFailure }),
       ...(options.sinkRejects === undefined ? {} : { rejects: options.sinkRejects }),
       onWrite: (batch: SinkBatch) => Effect.sync(() => journal.push(`write ${batch.rows.length}`)),
     })
     const deadLetters = yield* makeInMemoryDeadLetters
     const metrics = new ProcessorMetrics()
+    // Built once: every provide of `layer` sees the same health (its stall check is run by hand).
+    const health = yield* makeHealth(Duration.seconds(30)).pipe(Effect.provideService(Metrics, metrics))
     const layer = Layer.mergeAll(
       Layer.succeed(EventSource, source.service),
       Layer.succeed(EventSink, sink.service),
       Layer.succeed(DeadLetterSink, deadLetters.service),
-      HealthTest(Duration.seconds(30)).pipe(Layer.provideMerge(Layer.succeed(Metrics, metrics))),
+      Layer.succeed(Metrics, metrics),
+      Layer.succeed(Health, health),
     )
-    return { source, sink, deadLetters, metrics, layer, journal }
+    return { source, sink, deadLetters, metrics, health, layer, journal }
   })
