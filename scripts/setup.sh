@@ -123,7 +123,21 @@ else
   step "kafka: jars up to date"
 fi
 
-# --- (e) summary ------------------------------------------------------------
+# --- (e) tools the tests drive (clients no one here wrote) -------------------
+# kcat (librdkafka) sends the hostile-input suite's records as a non-JS client would.
+step "test tools: need kcat"
+if ! command -v kcat >/dev/null; then
+  if [ "$(id -u)" = 0 ] && [ "${CI:-}" = true ] && command -v apt-get >/dev/null; then
+    step "test tools: CI as root, installing kcat via apt-get"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat
+    hash -r
+  else
+    printf 'setup: note: the integration tests need kcat (Debian/Ubuntu: apt-get install -y kcat)\n' >&2
+  fi
+fi
+
+# --- (f) summary ------------------------------------------------------------
 kafka_jar=$(compgen -G "$KAFKA_LIB/kafka_2.13-*.jar" | head -n1)
 kafka_ver=${kafka_jar##*/kafka_2.13-}
 kafka_ver=${kafka_ver%.jar}

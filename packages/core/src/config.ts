@@ -189,6 +189,7 @@ export interface ProducerConfig {
   readonly users: number
   readonly duplicateRatio: number
   readonly malformedRatio: number
+  readonly poisonRatio: number
   readonly seed: number
   /** Codec of every batch sent; consumers built on core read all of them. */
   readonly compression: KafkaCompression
@@ -204,6 +205,7 @@ export const ProducerConfig: Config.Config<ProducerConfig> = Config.all({
   users: positiveInt("PRODUCER_USERS", 5_000),
   duplicateRatio: ratio("PRODUCER_DUPLICATE_RATIO", 0),
   malformedRatio: ratio("PRODUCER_MALFORMED_RATIO", 0),
+  poisonRatio: ratio("PRODUCER_POISON_RATIO", 0),
   seed: Config.integer("PRODUCER_SEED").pipe(Config.withDefault(Date.now() % 2 ** 31)),
   compression: Config.literal(...kafkaCompressions)("PRODUCER_COMPRESSION").pipe(Config.withDefault("none")),
 })

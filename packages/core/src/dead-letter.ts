@@ -19,3 +19,19 @@ export const deadLetterReasons = {
 export type DeadLetterReason = keyof typeof deadLetterReasons
 
 export const DEAD_LETTER_REASONS = Object.keys(deadLetterReasons) as ReadonlyArray<DeadLetterReason>
+
+// Control, bidirectional-override and replacement characters (the last marks bytes that were not UTF-8).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g
+
+/**
+ * A payload as text that is safe to print in a terminal or a log line: decoded leniently as
+ * UTF-8, every control or bidirectional-override character written as an escape (no terminal
+ * escape sequence survives), cut to `max` characters. Pages still escape it as HTML.
+ */
+export const safePreview = (value: Buffer | null, max = 300): string => {
+  if (value === null) return "(null)"
+  const text = value.subarray(0, max * 4).toString("utf8")
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text
+  return cut.replace(unsafe, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+}

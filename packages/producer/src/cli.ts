@@ -17,6 +17,8 @@ Options (each overrides the environment variable in brackets):
   --users N         size of the user population (Zipf-skewed)           [PRODUCER_USERS, default 5000]
   --duplicates R    share of messages re-sending an earlier event, 0..1 [PRODUCER_DUPLICATE_RATIO, default 0]
   --malformed R     share of messages breaking the contract, 0..1       [PRODUCER_MALFORMED_RATIO, default 0]
+  --poison R        share of hostile records (bad bytes, lone surrogates, deep or odd values), 0..1
+                                                                        [PRODUCER_POISON_RATIO, default 0]
   --seed N          seed of the generator, an integer                   [PRODUCER_SEED, default: time-based]
   --compression C   batch compression: none, gzip, snappy, lz4 or zstd  [PRODUCER_COMPRESSION, default none]
   --late R          share of valid events sent 1-5 s late, 0..1          [default 0.02]
@@ -33,6 +35,7 @@ export interface Flags {
   readonly users?: number
   readonly duplicateRatio?: number
   readonly malformedRatio?: number
+  readonly poisonRatio?: number
   readonly seed?: number
   readonly compression?: KafkaCompression
   readonly lateRatio?: number
@@ -50,6 +53,7 @@ const options = {
   users: { type: "string" },
   duplicates: { type: "string" },
   malformed: { type: "string" },
+  poison: { type: "string" },
   seed: { type: "string" },
   compression: { type: "string" },
   late: { type: "string" },
@@ -75,6 +79,7 @@ const numeric: ReadonlyArray<readonly [keyof typeof options, NumericFlag, Parser
   ["users", "users", positiveInteger, "a positive integer, e.g. --users 5000"],
   ["duplicates", "duplicateRatio", ratio, "a number between 0 and 1, e.g. --duplicates 0.02"],
   ["malformed", "malformedRatio", ratio, "a number between 0 and 1, e.g. --malformed 0.01"],
+  ["poison", "poisonRatio", ratio, "a number between 0 and 1, e.g. --poison 0.01"],
   ["seed", "seed", integer, "an integer, e.g. --seed 42"],
   ["late", "lateRatio", ratio, "a number between 0 and 1, e.g. --late 0.05"],
 ]
@@ -130,10 +135,10 @@ export const applyFlags = (
     truthFile: undefined,
     ...flags,
   }
-  if (value.duplicateRatio + value.malformedRatio > 1) {
+  if (value.duplicateRatio + value.malformedRatio + value.poisonRatio > 1) {
     return {
       _tag: "Invalid",
-      message: `--duplicates (${value.duplicateRatio}) and --malformed (${value.malformedRatio}) must add up to at most 1 (PRODUCER_DUPLICATE_RATIO / PRODUCER_MALFORMED_RATIO when not given as flags)`,
+      message: `--duplicates (${value.duplicateRatio}), --malformed (${value.malformedRatio}) and --poison (${value.poisonRatio}) must add up to at most 1 (PRODUCER_DUPLICATE_RATIO / PRODUCER_MALFORMED_RATIO / PRODUCER_POISON_RATIO when not given as flags)`,
     }
   }
   return { _tag: "Ok", value }

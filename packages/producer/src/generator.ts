@@ -1,4 +1,5 @@
 import type { EventInput } from "@rtoa/core"
+import { type HostileCase, poisonCases } from "./hostile.ts"
 import { intBetween, mulberry32, pickOne, type Random, zipf } from "./random.ts"
 import { pickChannel, pickEventType, pickSource, propertiesFor } from "./traffic.ts"
 
@@ -16,16 +17,22 @@ export type MalformedKind =
   | "bad_event_time"
   | "user_id_not_string"
   | "empty_object"
+  /** A hostile record from the corpus (hostile.ts): bad bytes, surrogates, depth, odd times. */
+  | "poison"
 
 export interface GeneratedMessage {
   /** Kafka key: the user_id, or null when the message has no usable one. */
   readonly key: string | null
-  readonly value: string
+  /** JSON text; bytes or null (a tombstone) for poison records. */
+  readonly value: string | Buffer | null
+  readonly headers?: Readonly<Record<string, string>>
   readonly kind: MessageKind
   /** The event as sent (valid and duplicate messages only). */
   readonly event?: EventInput
   /** How a malformed message breaks the contract. */
   readonly defect?: MalformedKind
+  /** For poison: the hostile case's name. */
+  readonly poison?: string
 }
 
 export interface GeneratorOptions {
@@ -36,6 +43,8 @@ export interface GeneratorOptions {
   readonly duplicateRatio: number
   /** Share of all messages that break the contract, in [0, 1]. */
   readonly malformedRatio: number
+  /** Share of all messages drawn from the hostile corpus's refused cases, in [0, 1]. Default 0. */
+  readonly poisonRatio?: number
   /** Share of valid events whose event_time lags the send time by 1..maxLateMs. Default 0.02. */
   readonly lateRatio?: number
   /** Default 5000 ms. */
@@ -63,8 +72,9 @@ export const checkGeneratorOptions = (o: GeneratorOptions): string | undefined =
   if (!Number.isSafeInteger(o.users) || o.users < 1) return "users must be a positive integer"
   if (!ratio(o.duplicateRatio)) return "duplicate ratio must be between 0 and 1"
   if (!ratio(o.malformedRatio)) return "malformed ratio must be between 0 and 1"
-  if (o.duplicateRatio + o.malformedRatio > 1)
-    return "duplicate and malformed ratios must add up to at most 1"
+  if (o.poisonRatio !== undefined && !ratio(o.poisonRatio)) return "poison ratio must be between 0 and 1"
+  if (o.duplicateRatio + o.malformedRatio + (o.poisonRatio ?? 0) > 1)
+    return "duplicate, malformed and poison ratios must add up to at most 1"
   if (o.lateRatio !== undefined && !ratio(o.lateRatio)) return "late ratio must be between 0 and 1"
   if (o.maxLateMs !== undefined && !(o.maxLateMs >= 1000)) return "maxLateMs must be at least 1000"
   return undefined
@@ -100,6 +110,9 @@ export const makeGenerator = (options: GeneratorOptions): EventGenerator => {
   const maxLateMs = options.maxLateMs ?? 5_000
   const idPrefix = options.idPrefix ?? `s${options.seed}`
   const window = Math.max(1, options.duplicateWindow ?? 1_000)
+  const poisonRatio = options.poisonRatio ?? 0
+  // Built on the first draw (the cases are large); times in them come from that send time.
+  let poisonPool: readonly [HostileCase, ...Array<HostileCase>] | undefined
   // Ring buffer of recent valid messages to draw duplicates from.
   const recent: Array<GeneratedMessage> = []
   let recentNext = 0
@@ -166,10 +179,24 @@ export const makeGenerator = (options: GeneratorOptions): EventGenerator => {
     }
   }
 
+  const poison = (nowMs: number): GeneratedMessage => {
+    poisonPool ??= poisonCases(`${idPrefix}-poison`, nowMs)
+    const c = pickOne(random, poisonPool)
+    return {
+      key: c.key,
+      value: c.value,
+      ...(c.headers === undefined ? {} : { headers: c.headers }),
+      kind: "malformed",
+      defect: "poison",
+      poison: c.name,
+    }
+  }
+
   const next = (nowMs: number): GeneratedMessage => {
     const u = random()
     if (u < options.malformedRatio) return malformed(nowMs)
-    if (u < options.malformedRatio + options.duplicateRatio && recent.length > 0) {
+    if (u < options.malformedRatio + poisonRatio) return poison(nowMs)
+    if (u < options.malformedRatio + poisonRatio + options.duplicateRatio && recent.length > 0) {
       const original = recent[Math.floor(random() * recent.length)] ?? recent[0]
       if (original !== undefined) return { ...original, kind: "duplicate" }
     }

@@ -1,5 +1,6 @@
 export * from "./cli.ts"
 export * from "./generator.ts"
+export * from "./hostile.ts"
 export * from "./pacer.ts"
 export * from "./producer.ts"
 export * from "./random.ts"

@@ -69,7 +69,11 @@ const kafkaSink = (options: KafkaSinkOptions) =>
             topic,
             acks: -1,
             compression,
-            messages: messages.map((m) => ({ key: m.key, value: m.value })),
+            messages: messages.map((m) => ({
+              key: m.key,
+              value: m.value,
+              ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
+            })),
           }),
         ).pipe(Effect.asVoid),
     } satisfies MessageSinkService

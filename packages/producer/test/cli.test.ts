@@ -7,6 +7,7 @@ const config = {
   users: 5_000,
   duplicateRatio: 0,
   malformedRatio: 0,
+  poisonRatio: 0,
   seed: 9,
   compression: "none",
 } as const

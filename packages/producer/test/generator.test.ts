@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { decodeEvent } from "@rtoa/core"
+import { decodeEvent, decodeMessage } from "@rtoa/core"
 import { Either } from "effect"
 import { type GeneratedMessage, makeGenerator, userId } from "../src/generator.ts"
+import { poisonCases } from "../src/hostile.ts"
 import { mulberry32, zipf } from "../src/random.ts"
 
 const t0 = Date.UTC(2026, 10, 25, 10, 0, 0)
@@ -10,13 +11,14 @@ const t0 = Date.UTC(2026, 10, 25, 10, 0, 0)
 const generate = (
   seed: number,
   count = 20_000,
-  extra: { duplicateRatio?: number; malformedRatio?: number } = {},
+  extra: { duplicateRatio?: number; malformedRatio?: number; poisonRatio?: number } = {},
 ) => {
   const generator = makeGenerator({
     seed,
     users: 5_000,
     duplicateRatio: extra.duplicateRatio ?? 0.05,
     malformedRatio: extra.malformedRatio ?? 0.03,
+    poisonRatio: extra.poisonRatio ?? 0,
     lateRatio: 0.05,
   })
   const out: Array<GeneratedMessage> = []
@@ -43,11 +45,12 @@ describe("generator", () => {
   it("valid and duplicate messages decode with the contract; malformed ones do not", () => {
     const messages = generate(11)
     for (const m of messages) {
-      const decoded = decodeEvent(m.value)
-      if (m.kind === "malformed") expect(Either.isLeft(decoded), m.value).toBe(true)
+      const text = String(m.value)
+      const decoded = decodeEvent(text)
+      if (m.kind === "malformed") expect(Either.isLeft(decoded), text).toBe(true)
       else {
-        expect(Either.isRight(decoded), m.value).toBe(true)
-        expect(JSON.parse(m.value)).toEqual(m.event)
+        expect(Either.isRight(decoded), text).toBe(true)
+        expect(JSON.parse(text)).toEqual(m.event)
         expect(m.key).toBe(m.event?.user_id)
       }
     }
@@ -64,7 +67,7 @@ describe("generator", () => {
 
   it("valid event_ids are unique; a duplicate repeats an earlier message byte for byte", () => {
     const messages = generate(12)
-    const seen = new Map<string, string>()
+    const seen = new Map<string, GeneratedMessage["value"]>()
     for (const m of messages) {
       const id = m.event?.event_id
       if (m.kind === "valid" && id !== undefined) {
@@ -73,6 +76,21 @@ describe("generator", () => {
       }
       if (m.kind === "duplicate" && id !== undefined) expect(seen.get(id)).toBe(m.value)
     }
+  })
+
+  it("mixes in poison from the hostile corpus, each refused for the reason the corpus names", () => {
+    const messages = generate(14, 4_000, { poisonRatio: 0.05 })
+    const poison = messages.filter((m) => m.defect === "poison")
+    expect(poison.length / messages.length).toBeCloseTo(0.05, 1)
+    const expected = new Map(poisonCases("p", t0).map((c) => [c.name, c.expect]))
+    const names = new Set<string>()
+    for (const m of poison) {
+      const value = m.value === null ? null : Buffer.from(m.value)
+      const decoded = decodeMessage(value)
+      expect(Either.isLeft(decoded) && decoded.left.reason, m.poison).toBe(expected.get(m.poison ?? ""))
+      names.add(m.poison ?? "")
+    }
+    expect(names.size).toBeGreaterThan(15)
   })
 
   it("injects duplicates and malformed messages at the configured ratios", () => {

@@ -16,6 +16,7 @@ const base = (overrides: Partial<ProducerOptions> = {}) => {
     users: 500,
     duplicateRatio: 0.05,
     malformedRatio: 0.05,
+    poisonRatio: 0,
     lateRatio: 0.02,
     seed: 1,
     truthFile: undefined,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import * as net from "node:net"
 
 /**
@@ -18,7 +19,22 @@ const probe = (host: string, port: number) =>
     })
   })
 
+const hasCommand = (command: string, arg: string) => {
+  try {
+    execFileSync(command, [arg], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+
 export default async function setup(): Promise<void> {
+  // The hostile-input suite sends through librdkafka's kcat; without it that suite would fail late.
+  if (!hasCommand("kcat", "-V")) {
+    throw new Error(
+      "integration tests need kcat (librdkafka's CLI): apt-get install -y kcat (make setup does in CI)",
+    )
+  }
   const broker = (process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",")[0] ?? ""
   const [host = "127.0.0.1", port = "19092"] = broker.split(":")
   if (!(await probe(host, Number(port)))) {
