@@ -20,7 +20,7 @@ const watched = [
 ] as const
 
 /** The engine's own default when the setting reads 0 (no limit): splitting still keeps inserts sane. */
-const DEFAULT_PARTITIONS_PER_INSERT = 100
+export const DEFAULT_PARTITIONS_PER_INSERT = 100
 
 export const inspectEngine = (ch: ClickHouseClient) =>
   Effect.gen(function* () {

@@ -1,11 +1,12 @@
-import type { ClickHouseError } from "@rtoa/core"
+import type { ClickHouseError, decodeMessage } from "@rtoa/core"
 import {
   type DeadLetterReason,
   type DecodeResult,
   decodeRecords,
-  EventSink,
+  type EventSink,
   type SourceRecord,
-  toSinkBatch,
+  writeGroups,
+  writeIsolating,
 } from "@rtoa/processor"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
 import { Progress } from "./progress.ts"
@@ -19,6 +20,10 @@ export interface ReplaySettings {
   readonly maxClockSkew: Duration.Duration
   /** Backoff for a failed write; when it gives up, the replay fails (a rerun is safe). */
   readonly retry: Schedule.Schedule<unknown, unknown>
+  /** The processor's message decoder with the configured limits. */
+  readonly decode: typeof decodeMessage
+  /** Distinct partitions one INSERT may touch. */
+  readonly maxPartitionsPerInsert: number
 }
 
 /** 100 ms doubling up to 5 s between attempts, for about a minute in all. */
@@ -37,11 +42,13 @@ export const decodeForReplay = (
   records: Iterable<SourceRecord>,
   maxSkewMs: number,
   fallbackNowMs: number,
+  decode?: typeof decodeMessage,
 ): DecodeResult =>
   decodeRecords(
     records,
     (record) => (record.timestamp > 0 ? Math.min(record.timestamp, fallbackNowMs) : fallbackNowMs),
     maxSkewMs,
+    decode,
   )
 
 export interface ReplayStats {
@@ -70,21 +77,31 @@ export const deadLetterTotal = (stats: ReplayStats): number =>
   Object.values(stats.deadLetters).reduce((n, k) => n + (k ?? 0), 0)
 
 /**
- * One batch through decode -> window/group -> sink, the processor's stages. Nothing is committed
- * anywhere: the replay's own position lives only in its reader, and the writes are idempotent.
+ * One batch through decode -> window/group -> sink, the processor's stages (rows the engine
+ * refuses are isolated and counted as refused). Nothing is committed anywhere: the replay's own
+ * position lives only in its reader, and the writes are idempotent.
  */
 export const writeReplayBatch = (settings: ReplaySettings) => (records: Chunk.Chunk<SourceRecord>) =>
   Effect.gen(function* () {
-    const sink = yield* EventSink
     const now = yield* Clock.currentTimeMillis
-    const { events, deadLetters } = decodeForReplay(records, Duration.toMillis(settings.maxClockSkew), now)
-    yield* sink.write(toSinkBatch(events)).pipe(
-      Effect.tapError((e) => Effect.logWarning(`sink write failed, retrying: ${e.message}`)),
-      Effect.retry(settings.retry),
+    const { events, deadLetters } = decodeForReplay(
+      records,
+      Duration.toMillis(settings.maxClockSkew),
+      now,
+      settings.decode,
     )
+    const rejected = yield* writeIsolating(writeGroups(events, settings.maxPartitionsPerInsert), settings, {
+      retrying: (e) => Effect.logWarning(`sink write failed, retrying: ${e.message}`),
+      succeeded: Effect.void,
+    })
     const byReason: Partial<Record<DeadLetterReason, number>> = {}
-    for (const l of deadLetters) byReason[l.reason] = (byReason[l.reason] ?? 0) + 1
-    return { records: records.length, events: events.length, deadLetters: byReason, batches: 1 }
+    for (const l of [...deadLetters, ...rejected]) byReason[l.reason] = (byReason[l.reason] ?? 0) + 1
+    return {
+      records: records.length,
+      events: events.length - rejected.length,
+      deadLetters: byReason,
+      batches: 1,
+    }
   })
 
 /** Drives a record stream through the stages in micro-batches, reporting progress per batch. */

@@ -1,4 +1,5 @@
-import { KafkaClient, ProcessorConfig } from "@rtoa/core"
+import { DecodeLimitsConfig, KafkaClient, makeMessageDecoder, ProcessorConfig } from "@rtoa/core"
+import { DEFAULT_PARTITIONS_PER_INSERT } from "@rtoa/processor"
 import { Clock, Console, Effect, Either, Ref } from "effect"
 import { RangeOutsideTopic } from "./errors.ts"
 import { OffsetIndex } from "./offset-index.ts"
@@ -17,14 +18,16 @@ export interface ReprocessResult {
   readonly elapsedMs: number
 }
 
-/** The processor's batching and skew settings, from the same variables. */
+/** The processor's batching, skew and decode settings, from the same variables. */
 export const replaySettings = Effect.map(
-  ProcessorConfig,
-  (c): ReplaySettings => ({
+  Effect.all([ProcessorConfig, DecodeLimitsConfig]),
+  ([c, limits]): ReplaySettings => ({
     batchMaxRows: c.batchMaxRows,
     batchMaxWait: c.batchMaxWait,
     maxClockSkew: c.maxClockSkew,
     retry: defaultReplayRetry,
+    decode: makeMessageDecoder(limits),
+    maxPartitionsPerInsert: DEFAULT_PARTITIONS_PER_INSERT,
   }),
 )
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { decodeMessage } from "@rtoa/core"
 import { EventSink, makeInMemorySink, sourceRecord } from "@rtoa/processor"
 import { Chunk, Duration, Effect, Layer, Schedule, Stream, TestClock } from "effect"
 import { ProgressSilent } from "../src/progress.ts"
@@ -14,6 +15,8 @@ const settings: ReplaySettings = {
   batchMaxWait: Duration.millis(50),
   maxClockSkew: Duration.millis(SKEW),
   retry: Schedule.recurs(3),
+  decode: decodeMessage,
+  maxPartitionsPerInsert: 100,
 }
 
 describe("replay decode stage", () => {
@@ -74,6 +77,8 @@ describe("replay through the processor's stages (in-memory sink)", () => {
 
   it.effect("gives up after the retry schedule and fails with the sink's error", () =>
     Effect.gen(function* () {
+      // A clock after the event, so the event is written (and the write fails), not refused.
+      yield* TestClock.setTime(T0 + 3_600_000)
       const sink = yield* makeInMemorySink({ failures: 10 })
       const result = yield* replayRecords(
         Stream.fromIterable([sourceRecord(0, 0, event(0, T0), { timestamp: T0 })]),
