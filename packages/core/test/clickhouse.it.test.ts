@@ -1,3 +1,4 @@
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
@@ -80,6 +81,19 @@ describe("embedded ClickHouse (chDB)", () => {
       yield* ch.insert("st", [{ id: 1 }], { insert_deduplication_token: "t-1", max_insert_block_size: 1000 })
       const rows = yield* ch.query<{ v: string }>("SELECT getSetting('max_insert_block_size') AS v")
       expect(String(rows[0]?.v)).not.toBe("1000")
+    }),
+  )
+})
+
+describe("docker mode parity", () => {
+  it.scoped("compose's ClickHouse image is the engine release the tests run (embedded chDB)", () =>
+    Effect.gen(function* () {
+      const compose = fs.readFileSync(path.join(repoRoot, "infra/docker-compose.yml"), "utf8")
+      const tag = /image:\s*clickhouse\/clickhouse-server:(\d+\.\d+)/.exec(compose)?.[1]
+      const ch = yield* makeClickHouse(config)
+      const [row] = yield* ch.query<{ v: string }>("SELECT version() AS v")
+      expect(tag, "clickhouse-server image tag in infra/docker-compose.yml").toBeDefined()
+      expect(row?.v.startsWith(`${tag}.`), `engine ${row?.v} vs image ${tag}`).toBe(true)
     }),
   )
 })
