@@ -204,7 +204,7 @@ describe("the issue's poison table, one regression test per row", () => {
       valid(`surrogate-${stamp}-bad`, new Date().toISOString()).replace('"Web"', '"\\ud800"'),
     )
     const start = await nextOffset()
-    await kcatProduceLines(processor.topic, lines, "lz4")
+    await kcatProduceLines(processor.topic, lines, "gzip")
     await eventually("the batch around the surrogate stored", async () =>
       (await storedRows(ids)).length === 20 ? true : undefined,
     )
@@ -223,7 +223,7 @@ describe("the issue's poison table, one regression test per row", () => {
     await kcatProduceLines(
       processor.topic,
       ids.map((id, i) => valid(id, stamp - i * day)),
-      "snappy",
+      "none",
     )
     await kcatProduceLines(
       processor.topic,

@@ -39,7 +39,10 @@ export interface LiveProcessor {
   readonly stop: () => Promise<void>
 }
 
-export const processorMain = path.join(repoRoot, "packages/processor/src/main.ts")
+// RTOA_TEST_PROCESSOR_MAIN runs the suite against another build (e.g. an older checkout, to see
+// that a regression test fails there).
+export const processorMain =
+  process.env.RTOA_TEST_PROCESSOR_MAIN ?? path.join(repoRoot, "packages/processor/src/main.ts")
 
 /** Polls `check` every 200 ms until it returns a value, or fails after `timeoutMs` with `what`. */
 export const eventually = async <A>(
@@ -142,7 +145,10 @@ export const startLiveProcessor = async (
       `processor ${name} ready`,
       async () => {
         if (!live.alive()) throw new Error(`exited: ${log().slice(-2_000)}`)
-        return (await get("/ready")).status === 200 ? true : undefined
+        const ready = await get("/ready")
+        // 404: a build from before /ready existed (RTOA_TEST_PROCESSOR_MAIN): its /health says up.
+        const up = ready.status === 404 ? await get("/health") : ready
+        return up.status === 200 ? true : undefined
       },
       90_000,
     )
