@@ -2,6 +2,7 @@ import * as path from "node:path"
 import { Config, Duration, Redacted } from "effect"
 import { type KafkaCompression, kafkaCompressions } from "./codecs.ts"
 import { type DecodeLimits, defaultDecodeLimits } from "./json-limits.ts"
+import { type KafkaSecurity, kafkaSecurityConfig } from "./kafka-security.ts"
 
 /**
  * Typed configuration, read once at each program's edge from the environment (and `.env`, see
@@ -58,6 +59,8 @@ export interface KafkaConfig {
   readonly partitions: number
   /** Create the topics that are missing at start-up (KAFKA_CREATE_TOPICS, default true). */
   readonly createTopics?: boolean
+  /** SASL and TLS for every client (kafka-security.ts); absent means PLAINTEXT. */
+  readonly security?: KafkaSecurity
 }
 
 export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
@@ -80,6 +83,7 @@ export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
   groupId: Config.string("KAFKA_GROUP_ID").pipe(Config.withDefault("rtoa-processor")),
   partitions: positiveInt("KAFKA_TOPIC_PARTITIONS", 3),
   createTopics: Config.boolean("KAFKA_CREATE_TOPICS").pipe(Config.withDefault(true)),
+  security: kafkaSecurityConfig(HomeDir),
 })
 
 /** The one difference between the two modes: an HTTP server, or the engine embedded in-process. */

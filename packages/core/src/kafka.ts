@@ -3,6 +3,13 @@ import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
 import { registerCodecs } from "./codecs.ts"
 import { KafkaConfig } from "./config.ts"
 import { KafkaError, messageOf } from "./errors.ts"
+import {
+  kafkajsSecurityOptions,
+  plaintext,
+  securityHint,
+  securityWarnings,
+  tidyTlsMessage,
+} from "./kafka-security.ts"
 
 // Every kafkajs client is built here (makeKafka), so this is where snappy, lz4 and zstd join gzip.
 registerCodecs()
@@ -23,14 +30,27 @@ const logCreator =
     process.stderr.write(`[kafkajs ${level === logLevel.ERROR ? "error" : "warn"}] ${message}${detail}\n`)
   }
 
-export const makeKafka = (config: KafkaConfig): Kafka =>
-  new Kafka({
+// Said once per process, however many clients it builds, but said loudly.
+const warned = new Set<string>()
+const warnOnce = (warning: string) => {
+  if (warned.has(warning)) return
+  warned.add(warning)
+  process.stderr.write(`[kafka security] WARNING: ${warning}\n`)
+}
+
+/** A kafkajs client with the config's brokers and security; every program's clients come from here. */
+export const makeKafka = (config: KafkaConfig): Kafka => {
+  const security = config.security ?? plaintext
+  for (const warning of securityWarnings(security)) warnOnce(warning)
+  return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
     logLevel: logLevel.WARN,
     logCreator,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    ...kafkajsSecurityOptions(security),
   })
+}
 
 export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> = Layer.effect(
   KafkaClient,
@@ -40,7 +60,15 @@ export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> 
 export const kafkaTry = <A>(operation: string, f: () => Promise<A>) =>
   Effect.tryPromise({
     try: f,
-    catch: (cause) => new KafkaError({ operation, message: messageOf(cause), cause }),
+    catch: (cause) => {
+      const message = tidyTlsMessage(messageOf(cause))
+      const hint = securityHint(message)
+      return new KafkaError({
+        operation,
+        message: hint === undefined ? message : `${message} (${hint})`,
+        cause,
+      })
+    },
   })
 
 /** A connected admin client for the scope's lifetime. */
