@@ -1,4 +1,4 @@
-import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
+import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
 import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
 import { registerCodecs } from "./codecs.ts"
 import { KafkaConfig } from "./config.ts"
@@ -82,6 +82,12 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
     (admin) => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
   )
 
+// A KRaft broker can answer the leader check after a create before it has applied the new topic
+// (UNKNOWN_TOPIC_OR_PARTITION; seen with several clients creating topics at once on a busy box).
+// The topic was created: asking again settles it (kafkajs treats "already exists" as done).
+const metadataLag = (e: KafkaError) =>
+  (e.cause as { type?: unknown } | undefined)?.type === "UNKNOWN_TOPIC_OR_PARTITION"
+
 /** Creates the topics that do not exist yet (unless `create` is false); returns those still missing. */
 export const ensureTopics = (
   kafka: Kafka,
@@ -99,7 +105,7 @@ export const ensureTopics = (
           waitForLeaders: true,
           topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
         }),
-      )
+      ).pipe(Effect.retry({ while: metadataLag, schedule: Schedule.spaced("200 millis"), times: 10 }))
       const now = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
       return missing.filter((t) => !now.has(t.topic)).map((t) => t.topic)
     }),
