@@ -8,6 +8,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 . "$ROOT/scripts/tools-env.sh"
 cd "$ROOT"
 
+# The test broker is plaintext: Kafka security settings in .env must not reach the programs the
+# integration tests start (the secured-broker test sets its own).
+export KAFKA_SECURITY_PROTOCOL=PLAINTEXT KAFKA_SASL_MECHANISM= KAFKA_SASL_USERNAME= KAFKA_SASL_PASSWORD= \
+  KAFKA_SSL_CA_FILE= KAFKA_SSL_CERT_FILE= KAFKA_SSL_KEY_FILE= KAFKA_SSL_REJECT_UNAUTHORIZED=true
+
 started=false
 test_data="$ROOT/.data/test"
 cleanup() {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util"
 import { Consumer, MessagesStreamModes } from "@platformatic/kafka"
-import { Kafka, logLevel } from "kafkajs"
+// The Kafka module alone: the package root would load the embedded engine and skew this process's RSS.
+import { makeKafka } from "@rtoa/core/kafka"
 
 /**
  * Standalone consume micro-benchmark (run by the harness as its own process, so its CPU and RSS
@@ -56,7 +57,16 @@ const timeout = setTimeout(() => {
 
 if (client === "kafkajs") {
   // The processor's consumer settings (kafka-source.ts): eachBatch, 1 MiB per partition, 250 ms waits.
-  const consumer = new Kafka({ clientId: "consumer-bench", brokers, logLevel: logLevel.ERROR }).consumer({
+  // Built like every other client (makeKafka), against the bench's own plaintext broker.
+  const kafka = makeKafka({
+    brokers,
+    clientId: "consumer-bench",
+    topic,
+    dlqTopic: `${topic}-dlq`,
+    groupId: group,
+    partitions: 1,
+  })
+  const consumer = kafka.consumer({
     groupId: group,
     maxWaitTimeInMs: 250,
     maxBytesPerPartition: 1024 * 1024,

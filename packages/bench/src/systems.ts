@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { parseJsonEachRow, postProcessorQuery } from "@rtoa/core"
+import { kafkaPlaintextEnv, parseJsonEachRow, postProcessorQuery } from "@rtoa/core"
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import { type Broker, freshTopic, groupLag } from "./broker.ts"
 import { engineMemorySql, queryNumber } from "./latency.ts"
@@ -53,6 +53,8 @@ export const appEnv = (
   for (const k of Object.keys(env)) if (k.startsWith("OTEL_")) delete env[k]
   return {
     ...env,
+    // The bench broker is plaintext, whatever security .env configures for the real one.
+    ...kafkaPlaintextEnv,
     RTOA_HOME: ctx.root,
     INFRA_MODE: "local",
     CLICKHOUSE_URL: "",

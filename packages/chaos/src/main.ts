@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
-import { findWorkspaceRoot, makeKafka } from "@rtoa/core"
+import { findWorkspaceRoot, kafkaPlaintextEnv, makeKafka } from "@rtoa/core"
 import { mulberry32 } from "@rtoa/producer"
 import { Console, Duration, Effect, Fiber, Ref, Schedule as Sched } from "effect"
 import { compare } from "./compare.ts"
@@ -29,6 +29,8 @@ const runId = `chaos-${seed}`
 const jitter = mulberry32(seed ^ 0x5bd1e995)
 const env: NodeJS.ProcessEnv = {
   ...process.env,
+  // The chaos broker is plaintext, whatever security .env configures for the real one.
+  ...kafkaPlaintextEnv,
   RTOA_HOME: root,
   DATA_DIR: path.join(work, "kafka-data"),
   KAFKA_BROKERS: `127.0.0.1:${brokerPort}`,

@@ -162,6 +162,7 @@ const open = (config: ClickHouseConfig) =>
             username: config.username,
             password: Redacted.value(config.password),
             request_timeout: 60_000,
+            ...(config.ca === undefined ? {} : { tls: { ca_cert: Buffer.from(config.ca.pem) } }),
           })
         : createClient({ connection: embeddedConnection(config.dataPath) }),
     catch: openFailure(config),
@@ -169,6 +170,27 @@ const open = (config: ClickHouseConfig) =>
 
 const acquire = (config: ClickHouseConfig) =>
   Effect.acquireRelease(open(config), (raw) => Effect.promise(() => raw.close()).pipe(Effect.ignore))
+
+// What to change when the first query fails for a reason the settings can fix (the password
+// itself never appears: the server's message does not carry it, and neither does the hint).
+const startupHint = (e: ClickHouseError): ClickHouseError => {
+  const hint =
+    e.code === 516 || e.code === 192 || e.code === 193 || e.code === 194
+      ? "check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD"
+      : /self[- ]signed certificate|unable to (get local issuer|verify)|certificate has expired|altnames/i.test(
+            e.message,
+          )
+        ? "the server's TLS certificate is not trusted: set CLICKHOUSE_CA_FILE to the PEM CA that signed it"
+        : undefined
+  if (hint === undefined) return e
+  const { reason, code, cause } = e
+  return new ClickHouseError({
+    reason,
+    message: `${e.message.trim()} (${hint})`,
+    ...(code === undefined ? {} : { code }),
+    cause,
+  })
+}
 
 /** Opens the client and checks it answers, so a locked store or a dead server fails at start-up. */
 export const makeClickHouse = (config: ClickHouseConfig) =>
@@ -179,7 +201,7 @@ export const makeClickHouse = (config: ClickHouseConfig) =>
       yield* client.command(`CREATE DATABASE IF NOT EXISTS ${config.database}`)
       yield* client.command(`USE ${config.database}`)
     }
-    yield* client.query("SELECT 1 AS ok")
+    yield* client.query("SELECT 1 AS ok").pipe(Effect.mapError(startupHint))
     return client
   })
 

@@ -1,7 +1,9 @@
 import * as path from "node:path"
-import { Config, Duration, Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, Redacted } from "effect"
 import { type KafkaCompression, kafkaCompressions } from "./codecs.ts"
 import { type DecodeLimits, defaultDecodeLimits } from "./json-limits.ts"
+import { type KafkaSecurity, kafkaSecurityConfig } from "./kafka-security.ts"
+import { readCertificates } from "./pem.ts"
 
 /**
  * Typed configuration, read once at each program's edge from the environment (and `.env`, see
@@ -58,6 +60,8 @@ export interface KafkaConfig {
   readonly partitions: number
   /** Create the topics that are missing at start-up (KAFKA_CREATE_TOPICS, default true). */
   readonly createTopics?: boolean
+  /** SASL and TLS for every client (kafka-security.ts); absent means PLAINTEXT. */
+  readonly security?: KafkaSecurity
 }
 
 export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
@@ -80,6 +84,7 @@ export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
   groupId: Config.string("KAFKA_GROUP_ID").pipe(Config.withDefault("rtoa-processor")),
   partitions: positiveInt("KAFKA_TOPIC_PARTITIONS", 3),
   createTopics: Config.boolean("KAFKA_CREATE_TOPICS").pipe(Config.withDefault(true)),
+  security: kafkaSecurityConfig(HomeDir),
 })
 
 /** The one difference between the two modes: an HTTP server, or the engine embedded in-process. */
@@ -90,8 +95,14 @@ export type ClickHouseConfig =
       readonly database: string
       readonly username: string
       readonly password: Redacted.Redacted
+      /** PEM CA certificates to trust for an https URL (CLICKHOUSE_CA_FILE), and their file. */
+      readonly ca?: { readonly file: string; readonly pem: string }
     }
   | { readonly _tag: "Embedded"; readonly dataPath: string; readonly database: string }
+
+// The URL is printed (ddl, chclient), so it may not carry the password; the check's message
+// must not echo it either.
+const credentialsInUrl = /^https?:\/\/[^\s/]*@/
 
 export const ClickHouseConfig: Config.Config<ClickHouseConfig> = Config.all({
   mode: InfraMode,
@@ -102,18 +113,44 @@ export const ClickHouseConfig: Config.Config<ClickHouseConfig> = Config.all({
         "CLICKHOUSE_URL: expected an http(s) URL such as http://127.0.0.1:8123 (or empty for the embedded engine)",
       validation: (u) => u === "" || /^https?:\/\/[^\s/]+(\/.*)?$/.test(u),
     }),
+    Config.validate({
+      message:
+        "CLICKHOUSE_URL: put the user and password in CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, not in the URL (the URL is printed)",
+      validation: (u) => !credentialsInUrl.test(u),
+    }),
     Config.withDefault(""),
   ),
   dataPath: Config.string("CLICKHOUSE_DATA_PATH").pipe(Config.withDefault(".data/chdb")),
   database: Config.string("CLICKHOUSE_DATABASE").pipe(Config.withDefault("default")),
   username: Config.string("CLICKHOUSE_USER").pipe(Config.withDefault("default")),
   password: Config.redacted("CLICKHOUSE_PASSWORD").pipe(Config.withDefault(Redacted.make(""))),
+  caFile: Config.string("CLICKHOUSE_CA_FILE").pipe(Config.withDefault("")),
 }).pipe(
-  Config.map((c): ClickHouseConfig => {
+  Config.mapOrFail((c): Either.Either<ClickHouseConfig, ConfigError.ConfigError> => {
+    const invalid = (message: string) => Either.left(ConfigError.InvalidData([], message))
     const url = c.url !== "" ? c.url : c.mode === "docker" ? "http://127.0.0.1:8123" : ""
-    return url !== ""
-      ? { _tag: "Http", url, database: c.database, username: c.username, password: c.password }
-      : { _tag: "Embedded", dataPath: path.resolve(c.home, c.dataPath), database: c.database }
+    const caFile = c.caFile.trim()
+    if (url === "")
+      return caFile === ""
+        ? Either.right({ _tag: "Embedded", dataPath: path.resolve(c.home, c.dataPath), database: c.database })
+        : invalid(
+            "CLICKHOUSE_CA_FILE is set but there is no CLICKHOUSE_URL: set an https:// URL, or unset it",
+          )
+    const http = {
+      _tag: "Http",
+      url,
+      database: c.database,
+      username: c.username,
+      password: c.password,
+    } as const
+    if (caFile === "") return Either.right(http)
+    if (!url.startsWith("https://"))
+      return invalid("CLICKHOUSE_CA_FILE is set but CLICKHOUSE_URL is not https://: use https, or unset it")
+    const file = path.resolve(c.home, caFile)
+    return Either.match(readCertificates("CLICKHOUSE_CA_FILE", file), {
+      onLeft: invalid,
+      onRight: (pem) => Either.right({ ...http, ca: { file, pem } }),
+    })
   }),
 )
 

@@ -96,7 +96,10 @@ export const ensureEndpointToken = (config: EndpointConfig) =>
       if (existing !== undefined) return Redacted.make(existing)
       fs.mkdirSync(path.dirname(config.tokenFile), { recursive: true, mode: 0o700 })
       try {
-        fs.writeFileSync(config.tokenFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" })
+        fs.writeFileSync(config.tokenFile, `${randomBytes(32).toString("base64url")}\n`, {
+          mode: 0o600,
+          flag: "wx",
+        })
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
       }
@@ -104,7 +107,8 @@ export const ensureEndpointToken = (config: EndpointConfig) =>
       if (made === undefined) throw new Error("the token file is empty")
       return Redacted.make(made)
     },
-    catch: (e) => new Error(`cannot create the endpoint token file ${config.tokenFile}: ${(e as Error).message}`),
+    catch: (e) =>
+      new Error(`cannot create the endpoint token file ${config.tokenFile}: ${(e as Error).message}`),
   })
 
 /** The token a client should send: PROCESSOR_HTTP_TOKEN, or the processor's token file if it exists. */
@@ -120,14 +124,20 @@ export const bearerMatches = (authorization: string | undefined, token: Redacted
 }
 
 /** The request addresses this endpoint by an allowed name and its own port (no DNS rebinding). */
-export const hostAllowed = (host: string | undefined, config: Pick<EndpointConfig, "allowedHosts" | "port">) => {
+export const hostAllowed = (
+  host: string | undefined,
+  config: Pick<EndpointConfig, "allowedHosts" | "port">,
+) => {
   if (host === undefined) return false
   const m = /^(\[[0-9a-f:.]+\]|[^:]+)(?::(\d+))?$/i.exec(host.trim().toLowerCase())
   return m !== null && config.allowedHosts.includes(m[1] ?? "") && Number(m[2] ?? 80) === config.port
 }
 
 /** No Origin (not a browser, or same-origin GET), or this endpoint's own origin. */
-export const originAllowed = (origin: string | undefined, config: Pick<EndpointConfig, "allowedHosts" | "port">) => {
+export const originAllowed = (
+  origin: string | undefined,
+  config: Pick<EndpointConfig, "allowedHosts" | "port">,
+) => {
   if (origin === undefined) return true
   try {
     const url = new URL(origin)

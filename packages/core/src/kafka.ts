@@ -1,8 +1,15 @@
-import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
+import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
 import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
 import { registerCodecs } from "./codecs.ts"
 import { KafkaConfig } from "./config.ts"
 import { KafkaError, messageOf } from "./errors.ts"
+import {
+  kafkajsSecurityOptions,
+  plaintext,
+  securityHint,
+  securityWarnings,
+  tidyTlsMessage,
+} from "./kafka-security.ts"
 
 // Every kafkajs client is built here (makeKafka), so this is where snappy, lz4 and zstd join gzip.
 registerCodecs()
@@ -23,14 +30,27 @@ const logCreator =
     process.stderr.write(`[kafkajs ${level === logLevel.ERROR ? "error" : "warn"}] ${message}${detail}\n`)
   }
 
-export const makeKafka = (config: KafkaConfig): Kafka =>
-  new Kafka({
+// Said once per process, however many clients it builds, but said loudly.
+const warned = new Set<string>()
+const warnOnce = (warning: string) => {
+  if (warned.has(warning)) return
+  warned.add(warning)
+  process.stderr.write(`[kafka security] WARNING: ${warning}\n`)
+}
+
+/** A kafkajs client with the config's brokers and security; every program's clients come from here. */
+export const makeKafka = (config: KafkaConfig): Kafka => {
+  const security = config.security ?? plaintext
+  for (const warning of securityWarnings(security)) warnOnce(warning)
+  return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
     logLevel: logLevel.WARN,
     logCreator,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    ...kafkajsSecurityOptions(security),
   })
+}
 
 export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> = Layer.effect(
   KafkaClient,
@@ -40,7 +60,15 @@ export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> 
 export const kafkaTry = <A>(operation: string, f: () => Promise<A>) =>
   Effect.tryPromise({
     try: f,
-    catch: (cause) => new KafkaError({ operation, message: messageOf(cause), cause }),
+    catch: (cause) => {
+      const message = tidyTlsMessage(messageOf(cause))
+      const hint = securityHint(message)
+      return new KafkaError({
+        operation,
+        message: hint === undefined ? message : `${message} (${hint})`,
+        cause,
+      })
+    },
   })
 
 /** A connected admin client for the scope's lifetime. */
@@ -53,6 +81,12 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
     }),
     (admin) => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
   )
+
+// A KRaft broker can answer the leader check after a create before it has applied the new topic
+// (UNKNOWN_TOPIC_OR_PARTITION; seen with several clients creating topics at once on a busy box).
+// The topic was created: asking again settles it (kafkajs treats "already exists" as done).
+const metadataLag = (e: KafkaError) =>
+  (e.cause as { type?: unknown } | undefined)?.type === "UNKNOWN_TOPIC_OR_PARTITION"
 
 /** Creates the topics that do not exist yet (unless `create` is false); returns those still missing. */
 export const ensureTopics = (
@@ -71,7 +105,7 @@ export const ensureTopics = (
           waitForLeaders: true,
           topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
         }),
-      )
+      ).pipe(Effect.retry({ while: metadataLag, schedule: Schedule.spaced("200 millis"), times: 10 }))
       const now = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
       return missing.filter((t) => !now.has(t.topic)).map((t) => t.topic)
     }),

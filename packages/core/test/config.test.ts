@@ -1,3 +1,6 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Redacted } from "effect"
 import { ClickHouseConfig, KafkaConfig, ProcessorConfig, ProducerConfig } from "../src/config.ts"
@@ -35,6 +38,49 @@ describe("config", () => {
       }
       const url = yield* load(ClickHouseConfig, { CLICKHOUSE_URL: "http://ch.internal:8123" })
       expect(url).toMatchObject({ _tag: "Http", url: "http://ch.internal:8123" })
+    }),
+  )
+
+  it.effect("https with a user, a password and a private CA (CLICKHOUSE_CA_FILE)", () =>
+    Effect.gen(function* () {
+      const caFile = path.join(import.meta.dirname, "fixtures/test-ca.pem")
+      const env = {
+        CLICKHOUSE_URL: "https://ch.internal:8443",
+        CLICKHOUSE_USER: "rtoa_writer",
+        CLICKHOUSE_PASSWORD: "ch-S3cret-pw",
+        CLICKHOUSE_CA_FILE: caFile,
+      }
+      const ch = yield* load(ClickHouseConfig, env)
+      expect(ch).toMatchObject({ _tag: "Http", url: "https://ch.internal:8443", username: "rtoa_writer" })
+      if (ch._tag !== "Http") throw new Error("expected Http")
+      expect(ch.ca).toEqual({ file: caFile, pem: fs.readFileSync(caFile, "utf8").trim() })
+      expect(Redacted.value(ch.password)).toBe("ch-S3cret-pw")
+      for (const shown of [String(ch), inspect(ch, { depth: 9 }), JSON.stringify(ch)])
+        expect(shown).not.toContain("ch-S3cret-pw")
+      const noCa = yield* load(ClickHouseConfig, { ...env, CLICKHOUSE_CA_FILE: "" })
+      expect(noCa).not.toHaveProperty("ca")
+
+      const bad = (extra: Record<string, string>) =>
+        Effect.map(failure(ClickHouseConfig, { ...env, ...extra }), (message) => {
+          expect(message).not.toContain("ch-S3cret-pw")
+          return message
+        })
+      expect(yield* bad({ CLICKHOUSE_URL: "http://ch.internal:8123" })).toMatch(
+        /CLICKHOUSE_CA_FILE is set but CLICKHOUSE_URL is not https/,
+      )
+      expect(yield* bad({ CLICKHOUSE_URL: "" })).toMatch(
+        /CLICKHOUSE_CA_FILE is set but there is no CLICKHOUSE_URL/,
+      )
+      expect(yield* bad({ CLICKHOUSE_CA_FILE: "/nonexistent/ca.pem" })).toMatch(
+        /CLICKHOUSE_CA_FILE: cannot read \/nonexistent\/ca.pem \(ENOENT\)/,
+      )
+      expect(yield* bad({ CLICKHOUSE_CA_FILE: import.meta.filename })).toMatch(
+        /CLICKHOUSE_CA_FILE: .* holds no PEM certificate/,
+      )
+      // Credentials in the URL would be printed with it (ddl, chclient): refused, without echoing them.
+      expect(yield* bad({ CLICKHOUSE_URL: "https://rtoa_writer:ch-S3cret-pw@ch.internal:8443" })).toMatch(
+        /CLICKHOUSE_URL: put the user and password in CLICKHOUSE_USER and CLICKHOUSE_PASSWORD/,
+      )
     }),
   )
 
