@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import { kafkaPlaintextEnv, parseJsonEachRow, postProcessorQuery } from "@rtoa/core"
 import { Duration, Effect, Schedule, type Scope } from "effect"
@@ -43,6 +44,8 @@ export interface RunningSystem {
 
 const script = (ctx: BenchContext, p: string) => path.join(ctx.root, p)
 
+const benchToken = randomBytes(16).toString("hex")
+
 /** The environment of programs of this repo pointed at the bench's broker and a topic. */
 export const appEnv = (
   ctx: BenchContext,
@@ -62,6 +65,8 @@ export const appEnv = (
     KAFKA_TOPIC: topic,
     KAFKA_DLQ_TOPIC: `${topic}-dlq`,
     KAFKA_TOPIC_PARTITIONS: "3",
+    // The processor's operator endpoint always wants a token; this run's own.
+    PROCESSOR_HTTP_TOKEN: benchToken,
     ...extra,
   }
 }
@@ -69,9 +74,11 @@ export const appEnv = (
 export const queryHttp = (port: number, sql: string) =>
   Effect.tryPromise({
     try: () =>
-      postProcessorQuery(`http://127.0.0.1:${port}`, sql, { format: "JSONEachRow", timeoutMs: 20_000 }).then(
-        parseJsonEachRow,
-      ),
+      postProcessorQuery(`http://127.0.0.1:${port}`, sql, {
+        format: "JSONEachRow",
+        timeoutMs: 20_000,
+        token: benchToken,
+      }).then(parseJsonEachRow),
     catch: (e) =>
       new BenchError({ message: `query on :${port} failed: ${e instanceof Error ? e.message : String(e)}` }),
   })

@@ -1,11 +1,14 @@
 import {
   ClickHouseConfig,
+  clientEndpointToken,
+  EndpointConfig,
   makeReadOnlyClickHouse,
-  ProcessorConfig,
+  makeReadQueries,
   postProcessorQuery,
   processorHealthy,
+  publicMessage,
 } from "@rtoa/core"
-import { type ConfigError, Effect, Redacted, type Scope } from "effect"
+import { type ConfigError, Effect, type Scope } from "effect"
 
 /** Runs one SQL text and returns the formatted output, or an error message from ClickHouse. */
 export type RunQuery = (sql: string, format: string) => Effect.Effect<string, Error>
@@ -20,26 +23,21 @@ const processorQuery =
 
 /**
  * Where operator queries go. While the processor runs it holds the embedded store, so its
- * /query endpoint answers; otherwise the store (or the ClickHouse server) is opened directly,
- * read-only either way.
+ * /query endpoint answers (with the endpoint's token, read from PROCESSOR_HTTP_TOKEN or the
+ * processor's token file); otherwise the store (or the ClickHouse server) is opened directly.
+ * Read-only either way, with the same statement rules and limits.
  */
 export const queryTarget: Effect.Effect<
   { readonly run: RunQuery; readonly via: string },
   Error | ConfigError.ConfigError,
   Scope.Scope
 > = Effect.gen(function* () {
-  const processor = yield* ProcessorConfig
-  const base = `http://${processor.httpHost}:${processor.httpPort}`
+  const endpoint = yield* EndpointConfig
+  const base = `http://${endpoint.host === "0.0.0.0" ? "127.0.0.1" : endpoint.host}:${endpoint.port}`
   const alive = yield* Effect.promise(() => processorHealthy(base))
-  if (alive) {
-    const token = processor.httpToken === undefined ? undefined : Redacted.value(processor.httpToken)
-    return { run: processorQuery(base, token), via: `processor at ${base}` }
-  }
+  if (alive) return { run: processorQuery(base, clientEndpointToken(endpoint)), via: `processor at ${base}` }
   const config = yield* ClickHouseConfig
-  const ch = yield* makeReadOnlyClickHouse(config, {
-    timeoutSeconds: processor.queryTimeoutSeconds,
-    maxRows: processor.queryMaxRows,
-  }).pipe(
+  const ch = yield* makeReadOnlyClickHouse(config, endpoint.limits).pipe(
     Effect.catchTag("ClickHouseError", (e) =>
       Effect.fail(
         e.reason === "Locked"
@@ -51,8 +49,18 @@ export const queryTarget: Effect.Effect<
       ),
     ),
   )
+  const queries = yield* makeReadQueries(ch).pipe(Effect.mapError((e) => new Error(e.message)))
   return {
-    run: (sql, format) => ch.queryText(sql, format).pipe(Effect.mapError((e) => new Error(e.message.trim()))),
+    run: (sql, format) =>
+      queries
+        .run(sql, format)
+        .pipe(
+          Effect.mapError((e) =>
+            e._tag === "QueryRefused"
+              ? new Error(`refused: ${e.message}`)
+              : new Error(publicMessage(e.message)),
+          ),
+        ),
     via: config._tag === "Http" ? `ClickHouse at ${config.url}` : `embedded store ${config.dataPath}`,
   }
 })

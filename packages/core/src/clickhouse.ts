@@ -1,11 +1,12 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Readable } from "node:stream"
-import { createClient, type ClickHouseClient as RawClient } from "@clickhouse/client"
+import { createClient, type DataFormat, type ClickHouseClient as RawClient } from "@clickhouse/client"
 import { createChdbConnection } from "chdb/connection"
 import { type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { classifyClickHouseError } from "./clickhouse-errors.ts"
 import { ClickHouseConfig } from "./config.ts"
+import type { QueryLimits } from "./endpoint.ts"
 import { ClickHouseError } from "./errors.ts"
 
 /**
@@ -21,7 +22,10 @@ export interface ClickHouseClient {
     sql: string,
     params?: Record<string, unknown>,
   ) => Effect.Effect<ReadonlyArray<A>, ClickHouseError>
-  /** Any statement's output as text, in `format` unless the SQL names its own FORMAT. */
+  /**
+   * A statement's output as text, in `format` unless the statement names its own FORMAT (the
+   * engine's `default_format`: nothing is appended to the SQL, so nothing is guessed about it).
+   */
   readonly queryText: (sql: string, format: string) => Effect.Effect<string, ClickHouseError>
   /** A statement without a result (DDL, INSERT ... SELECT). */
   readonly command: (sql: string) => Effect.Effect<void, ClickHouseError>
@@ -45,10 +49,11 @@ export class ClickHouseReadOnly extends Context.Tag("rtoa/ClickHouseReadOnly")<
   ClickHouseClient
 >() {}
 
-export interface ReadOnlyLimits {
-  readonly timeoutSeconds: number
-  readonly maxRows: number
-}
+/** What the read-only session may cost: the engine enforces these on every query. */
+export type ReadOnlyLimits = Pick<
+  QueryLimits,
+  "timeoutSeconds" | "maxRows" | "maxResultBytes" | "maxMemoryBytes" | "maxThreads"
+>
 
 const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: classifyClickHouseError })
 
@@ -65,7 +70,6 @@ const settingsClause = (settings?: Readonly<Record<string, string | number>>) =>
   const entries = Object.entries(settings ?? {})
   return entries.length === 0 ? "" : ` SETTINGS ${entries.map(([k, v]) => `${k}=${quote(v)}`).join(", ")}`
 }
-const hasFormat = (sql: string) => /\bFORMAT\s+[A-Za-z]+\s*;?\s*$/i.test(sql)
 const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, "")
 
 const wrap = (
@@ -88,10 +92,10 @@ const wrap = (
       }),
     queryText: (sql, format) =>
       attempt(async () => {
-        const body = stripSemicolon(sql)
         const rs = await raw.exec({
-          query: hasFormat(body) ? body : `${body}\nFORMAT ${format}`,
-          ...(clickhouse_settings ? { clickhouse_settings } : {}),
+          query: stripSemicolon(sql),
+          // chDB's connection maps default_format to its per-query format option, not a session SET.
+          clickhouse_settings: { ...clickhouse_settings, default_format: format as DataFormat },
         })
         return drain(rs.stream)
       }),
@@ -214,7 +218,11 @@ export const makeReadOnlyClickHouse = (config: ClickHouseConfig, limits: ReadOnl
     const settings = {
       max_execution_time: limits.timeoutSeconds,
       max_result_rows: limits.maxRows,
+      max_result_bytes: limits.maxResultBytes,
       result_overflow_mode: "throw",
+      // The embedded engine shares the processor's memory and cores: a query may not take them all.
+      max_memory_usage: limits.maxMemoryBytes,
+      max_threads: limits.maxThreads,
     }
     const raw = yield* acquire(config)
     if (config._tag === "Http") return wrap(raw, config._tag, { ...settings, readonly: 1 })

@@ -185,11 +185,6 @@ export interface ProcessorConfig {
   readonly queueCapacity: number
   readonly fetchMaxBytesPerPartition: number
   readonly maxClockSkew: Duration.Duration
-  readonly httpHost: string
-  readonly httpPort: number
-  readonly httpToken: Redacted.Redacted | undefined
-  readonly queryTimeoutSeconds: number
-  readonly queryMaxRows: number
   readonly shutdownTimeout: Duration.Duration
   readonly consumers: number
   readonly consumerStagger: Duration.Duration
@@ -204,13 +199,6 @@ export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
   queueCapacity: positiveInt("SOURCE_QUEUE_CAPACITY", 16),
   fetchMaxBytesPerPartition: positiveInt("SOURCE_FETCH_MAX_BYTES_PER_PARTITION", 1024 * 1024),
   maxClockSkew: millis("MAX_CLOCK_SKEW_MS", 5 * 60_000),
-  httpHost: Config.string("PROCESSOR_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
-  httpPort: Config.port("PROCESSOR_HTTP_PORT").pipe(Config.withDefault(8124)),
-  httpToken: Config.option(Config.redacted("PROCESSOR_HTTP_TOKEN")).pipe(
-    Config.map((o) => (o._tag === "Some" && Redacted.value(o.value) !== "" ? o.value : undefined)),
-  ),
-  queryTimeoutSeconds: positiveInt("QUERY_TIMEOUT_SECONDS", 10),
-  queryMaxRows: positiveInt("QUERY_MAX_ROWS", 10_000),
   shutdownTimeout: millis("SHUTDOWN_TIMEOUT_MS", 15_000),
   consumers: positiveInt("PROCESSOR_CONSUMERS", 1),
   consumerStagger: millis("PROCESSOR_CONSUMER_STAGGER_MS", 0),

@@ -1,5 +1,5 @@
-import { Data, Effect } from "effect"
-import type { ClickHouseClient } from "./clickhouse.ts"
+import { Context, Data, Effect, Layer } from "effect"
+import { type ClickHouseClient, ClickHouseReadOnly } from "./clickhouse.ts"
 import type { ClickHouseError } from "./errors.ts"
 
 /**
@@ -7,7 +7,8 @@ import type { ClickHouseError } from "./errors.ts"
  * own parser rather than by regexes: `formatQuerySingleLine` parses the text (refusing syntax
  * errors and multi-statements) and prints it back normalised; `EXPLAIN AST` of that single
  * statement gives its tree without running it. Allowed: SELECT, SHOW, DESCRIBE, SHOW CREATE,
- * EXISTS and EXPLAIN, without INTO OUTFILE and without a SETTINGS clause. Everything else (USE,
+ * EXISTS and EXPLAIN, without INTO OUTFILE and without a SETTINGS clause; a FORMAT clause is
+ * fine (it only shapes the answer). Everything else (USE,
  * SET, DDL, INSERT, SYSTEM, KILL...) is refused before it reaches the session, so no request can
  * change the session for the next one. Table functions and setting changes are also refused by
  * the session itself (readonly=1).
@@ -15,12 +16,10 @@ import type { ClickHouseError } from "./errors.ts"
 export class QueryRefused extends Data.TaggedError("QueryRefused")<{ readonly message: string }> {}
 
 export interface GuardedQuery {
-  /** The normalised statement, ending with its FORMAT clause. */
+  /** The normalised statement. */
   readonly sql: string
   /** The statement's kind, e.g. SELECT. */
   readonly kind: string
-  /** The output format: the statement's own FORMAT, or the requested default. */
-  readonly format: string
 }
 
 const kinds: Readonly<Record<string, string>> = {
@@ -31,7 +30,7 @@ const kinds: Readonly<Record<string, string>> = {
   ExistsTableQuery: "EXISTS",
   Explain: "EXPLAIN",
 }
-// Their first children are the database and table names, not a FORMAT.
+// Their first children are the database and table names, not output clauses.
 const namedChildren: Readonly<Record<string, number>> = { ShowCreateTableQuery: 2, ExistsTableQuery: 2 }
 
 interface Node {
@@ -62,10 +61,8 @@ export const parseAstText = (text: string): Node | undefined => {
   return root
 }
 
-/** Checks the tree of one parsed statement; returns its kind and own FORMAT, or why it is refused. */
-export const checkStatement = (
-  root: Node,
-): { readonly kind: string; readonly format: string | undefined } | { readonly refused: string } => {
+/** Checks the tree of one parsed statement; returns its kind, or why it is refused. */
+export const checkStatement = (root: Node): { readonly kind: string } | { readonly refused: string } => {
   const kind = kinds[root.type]
   if (kind === undefined)
     return {
@@ -79,23 +76,24 @@ export const checkStatement = (
     return { refused: "INTO OUTFILE is not allowed: results only go back to the caller" }
   if (kind !== "EXPLAIN" && clauses.some((c) => c.type === "Set"))
     return { refused: "a SETTINGS clause is not allowed: the endpoint's limits apply to every query" }
-  const format = clauses.find((c) => c.type === "Identifier")
-  return { kind, format: format?.label }
+  return { kind }
 }
 
 const formatName = /^[A-Za-z0-9]+$/
 
 /**
  * Parses `sql` with the engine and returns the statement to run, or QueryRefused with why.
- * `defaultFormat` applies when the statement names none (checked to be an output format).
+ * `format` (the output unless the statement names its own) must be one of the engine's.
  */
 export const guardReadQuery = (
   ch: ClickHouseClient,
   sql: string,
-  defaultFormat: string,
+  format: string,
   outputFormats: ReadonlySet<string>,
 ): Effect.Effect<GuardedQuery, QueryRefused | ClickHouseError> =>
   Effect.gen(function* () {
+    if (!formatName.test(format) || !outputFormats.has(format))
+      return yield* new QueryRefused({ message: `unknown output format: ${format.slice(0, 64)}` })
     if (sql.trim() === "") return yield* new QueryRefused({ message: "empty query" })
     const [row] = yield* ch
       .query<{ q: string }>("SELECT formatQuerySingleLine({q:String}) AS q", { q: sql })
@@ -113,8 +111,39 @@ export const guardReadQuery = (
     if (tree === undefined) return yield* new QueryRefused({ message: "the statement could not be parsed" })
     const checked = checkStatement(tree)
     if ("refused" in checked) return yield* new QueryRefused({ message: checked.refused })
-    if (checked.format !== undefined) return { sql: statement, kind: checked.kind, format: checked.format }
-    if (!formatName.test(defaultFormat) || !outputFormats.has(defaultFormat))
-      return yield* new QueryRefused({ message: `unknown output format: ${defaultFormat.slice(0, 64)}` })
-    return { sql: `${statement} FORMAT ${defaultFormat}`, kind: checked.kind, format: defaultFormat }
+    return { sql: statement, kind: checked.kind }
   })
+
+/** Operator queries: parsed and checked (guardReadQuery), then run on the read-only session. */
+export interface ReadQueriesService {
+  readonly run: (sql: string, format: string) => Effect.Effect<string, QueryRefused | ClickHouseError>
+}
+
+export class ReadQueries extends Context.Tag("rtoa/ReadQueries")<ReadQueries, ReadQueriesService>() {}
+
+export const makeReadQueries = (ch: ClickHouseClient) =>
+  Effect.gen(function* () {
+    const formats = yield* ch.query<{ name: string }>("SELECT name FROM system.formats WHERE is_output")
+    const outputFormats = new Set(formats.map((f) => f.name))
+    const service: ReadQueriesService = {
+      run: (sql, format) =>
+        Effect.flatMap(guardReadQuery(ch, sql, format, outputFormats), (q) => ch.queryText(q.sql, format)),
+    }
+    return service
+  })
+
+export const ReadQueriesLive: Layer.Layer<ReadQueries, ClickHouseError, ClickHouseReadOnly> = Layer.effect(
+  ReadQueries,
+  Effect.flatMap(ClickHouseReadOnly, makeReadQueries),
+)
+
+// An absolute path in an engine message (data directories, table UUID paths) stays on the server.
+const absolutePath = /(^|[\s'"`(=])\/[^\s'"`),]+/g
+
+/** An engine error as a caller may see it: no stack trace, no file-system path, bounded. */
+export const publicMessage = (message: string): string =>
+  message
+    .replace(/\s*Stack trace[\s\S]*$/i, "")
+    .replace(absolutePath, (_, lead: string) => `${lead}<path>`)
+    .trim()
+    .slice(0, 2_000)

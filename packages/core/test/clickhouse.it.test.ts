@@ -5,6 +5,7 @@ import { Effect, Either } from "effect"
 import { makeClickHouse, makeReadOnlyClickHouse } from "../src/clickhouse.ts"
 import type { ClickHouseConfig } from "../src/config.ts"
 import { applyMigrations } from "../src/migrations.ts"
+import { makeReadQueries } from "../src/query-guard.ts"
 import { repoRoot, tempDir } from "./support/it.ts"
 
 // One embedded engine per process: every test in this file shares this data path.
@@ -14,6 +15,13 @@ const config: ClickHouseConfig = {
   database: "default",
 }
 const dbDir = path.join(repoRoot, "db")
+const limits = {
+  timeoutSeconds: 5,
+  maxRows: 100,
+  maxResultBytes: 1_000_000,
+  maxMemoryBytes: 256 * 1024 * 1024,
+  maxThreads: 1,
+}
 
 describe("embedded ClickHouse (chDB)", () => {
   it.scoped("round-trips rows through the real engine", () =>
@@ -61,7 +69,7 @@ describe("embedded ClickHouse (chDB)", () => {
   it.scoped("the read-only session refuses writes and leaves the writer's session writable", () =>
     Effect.gen(function* () {
       const writer = yield* makeClickHouse(config)
-      const reader = yield* makeReadOnlyClickHouse(config, { timeoutSeconds: 5, maxRows: 100 })
+      const reader = yield* makeReadOnlyClickHouse(config, limits)
       yield* writer.command("CREATE TABLE IF NOT EXISTS ro (id UInt32) ENGINE = MergeTree ORDER BY id")
       const drop = yield* Effect.either(reader.queryText("DROP TABLE ro", "TSV"))
       expect(Either.isLeft(drop) && drop.left.message).toMatch(/readonly/i)
@@ -81,6 +89,88 @@ describe("embedded ClickHouse (chDB)", () => {
       yield* ch.insert("st", [{ id: 1 }], { insert_deduplication_token: "t-1", max_insert_block_size: 1000 })
       const rows = yield* ch.query<{ v: string }>("SELECT getSetting('max_insert_block_size') AS v")
       expect(String(rows[0]?.v)).not.toBe("1000")
+    }),
+  )
+})
+
+describe("operator queries: decided by the engine's parser, run read-only with limits", () => {
+  const refused = (e: Either.Either<string, { readonly _tag: string; readonly message: string }>) =>
+    Either.isLeft(e) ? `${e.left._tag}: ${e.left.message}` : `ran: ${e.right}`
+
+  it.scoped(
+    "refuses file writes, USE, SET, SETTINGS, multi-statements, DDL and table functions; runs reads",
+    () =>
+      Effect.gen(function* () {
+        const queries = yield* Effect.flatMap(makeReadOnlyClickHouse(config, limits), makeReadQueries)
+        const run = (sql: string, format = "TSV") => Effect.either(queries.run(sql, format))
+        const outfile = path.join(tempDir("outfile"), "out.txt")
+        expect(refused(yield* run(`SELECT 'x' INTO OUTFILE '${outfile}' FORMAT RawBLOB`))).toMatch(
+          /QueryRefused: INTO OUTFILE/,
+        )
+        expect(refused(yield* run(`EXPLAIN SELECT 1 INTO OUTFILE '${outfile}'`))).toMatch(
+          /QueryRefused: INTO OUTFILE/,
+        )
+        expect(fs.existsSync(outfile)).toBe(false)
+        expect(refused(yield* run("USE system; SELECT 1"))).toMatch(
+          /QueryRefused: .*Multi-statements are not allowed/,
+        )
+        expect(refused(yield* run("USE system"))).toMatch(/QueryRefused: only SELECT/)
+        expect(yield* queries.run("SELECT currentDatabase()", "TSV")).toBe("default\n")
+        expect(refused(yield* run("SET max_threads = 8"))).toMatch(/QueryRefused: only SELECT/)
+        // Refused by the guard, or already by the read-only session when the engine parses it.
+        expect(refused(yield* run("SELECT 1 SETTINGS max_threads = 8"))).toMatch(
+          /a SETTINGS clause|Cannot modify 'max_threads'/,
+        )
+        expect(refused(yield* run("DROP TABLE schema_migrations"))).toMatch(/QueryRefused: only SELECT/)
+        expect(refused(yield* run("INSERT INTO schema_migrations (version) VALUES (9)"))).toMatch(
+          /QueryRefused/,
+        )
+        expect(refused(yield* run("SELECT * FROM file('/etc/passwd', 'LineAsString')"))).toMatch(
+          /ClickHouseError: .*readonly/i,
+        )
+        expect(refused(yield* run("SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')"))).toMatch(
+          /readonly/i,
+        )
+        expect(refused(yield* run("SELECT 1", "TSV;DROP"))).toMatch(/QueryRefused: unknown output format/)
+        // Reads work, in the requested format or the statement's own.
+        expect(yield* queries.run("SELECT 1 AS one", "JSONEachRow")).toBe('{"one":1}\n')
+        expect(yield* queries.run("SELECT 2 FORMAT CSV;", "TSV")).toBe("2\n")
+        expect(yield* queries.run("SHOW TABLES LIKE 'schema_migrations'", "TSV")).toBe("schema_migrations\n")
+        expect(yield* queries.run("DESCRIBE TABLE schema_migrations", "TSV")).toMatch(/^version\tUInt32/)
+      }),
+  )
+
+  it.scoped("a 40 KB statement costs the parser milliseconds, not the event loop half a second", () =>
+    Effect.gen(function* () {
+      const queries = yield* Effect.flatMap(makeReadOnlyClickHouse(config, limits), makeReadQueries)
+      const sql = `SELECT 1 FORMAT TSV${" ".repeat(40 * 1024)}x`
+      const started = performance.now()
+      const outcome = yield* Effect.either(queries.run(sql, "TSV"))
+      expect(Either.isLeft(outcome)).toBe(true)
+      expect(performance.now() - started).toBeLessThan(200)
+    }),
+  )
+
+  it.scoped("a heavy query meets the engine's limits: time, memory, result size", () =>
+    Effect.gen(function* () {
+      const queries = yield* Effect.flatMap(
+        makeReadOnlyClickHouse(config, {
+          ...limits,
+          timeoutSeconds: 1,
+          maxMemoryBytes: 64 * 1024 * 1024,
+          maxRows: 100_000_000,
+        }),
+        makeReadQueries,
+      )
+      const run = (sql: string) => Effect.either(queries.run(sql, "TSV"))
+      expect(
+        refused(yield* run("SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 0")),
+      ).toMatch(/TIMEOUT_EXCEEDED|Timeout exceeded|elapsed/i)
+      expect(refused(yield* run("SELECT groupArray(toString(number)) FROM numbers(100000000)"))).toMatch(
+        /memory limit/i,
+      )
+      // The result limit is checked per block: several blocks of numbers overflow 1 MB.
+      expect(refused(yield* run("SELECT number FROM numbers(10000000)"))).toMatch(/limit for result/i)
     }),
   )
 })

@@ -6,11 +6,14 @@ import {
   checkSchema,
   DeadLetterLimitsConfig,
   DecodeLimitsConfig,
+  EndpointConfig,
   ensureAppTopics,
+  ensureEndpointToken,
   KafkaClientLive,
   makeMessageDecoder,
   makeReadOnlyClickHouse,
   ProcessorConfig,
+  ReadQueriesLive,
 } from "@rtoa/core"
 import { Duration, Effect, Fiber, Layer } from "effect"
 import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
@@ -68,18 +71,14 @@ export const processorProgram = Effect.gen(function* () {
   const chConfig = yield* ClickHouseConfig
   const limits = yield* DecodeLimitsConfig
   const deadLetterLimits = yield* DeadLetterLimitsConfig
-  const readOnly = Layer.scoped(
-    ClickHouseReadOnly,
-    makeReadOnlyClickHouse(chConfig, {
-      timeoutSeconds: config.queryTimeoutSeconds,
-      maxRows: config.queryMaxRows,
-    }),
-  )
+  const endpoint = yield* EndpointConfig
+  const token = yield* ensureEndpointToken(endpoint)
+  const readOnly = Layer.scoped(ClickHouseReadOnly, makeReadOnlyClickHouse(chConfig, endpoint.limits))
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
   const stages = Layer.mergeAll(
     ClickHouseSinkLive,
     KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
-    HttpLive({ host: config.httpHost, port: config.httpPort, token: config.httpToken }),
+    HttpLive({ endpoint, token }).pipe(Layer.provide(ReadQueriesLive)),
   ).pipe(Layer.provideMerge(readOnly), Layer.provideMerge(HealthLive(config.stallTimeout)))
 
   // Each consumer-group member has its own source and pipeline; they share the sinks and the
@@ -102,6 +101,9 @@ export const processorProgram = Effect.gen(function* () {
   const main = Effect.gen(function* () {
     const ch = yield* ClickHouse
     const health = yield* Health
+    yield* Effect.logInfo(
+      `operator endpoint http://${endpoint.host}:${endpoint.port} (bearer token ${endpoint.token === undefined ? `in ${endpoint.tokenFile}` : "from PROCESSOR_HTTP_TOKEN"})`,
+    )
     yield* checkSchema(ch)
     const engine = yield* inspectEngine(ch)
     yield* Effect.logInfo(

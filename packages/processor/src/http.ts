@@ -1,29 +1,34 @@
 import { createServer } from "node:http"
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  HttpIncomingMessage,
+  HttpRouter,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerResponse,
+} from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ClickHouseReadOnly } from "@rtoa/core"
-import { Clock, Effect, Layer, Redacted } from "effect"
+import {
+  bearerMatches,
+  type EndpointConfig,
+  hostAllowed,
+  originAllowed,
+  publicMessage,
+  ReadQueries,
+} from "@rtoa/core"
+import { Clock, Effect, Layer, Option, type Redacted } from "effect"
 import { Health, type HealthSnapshot, renderHealthMetrics } from "./health.ts"
 import { Metrics } from "./metrics.ts"
 
 export interface HttpSettings {
-  readonly host: string
-  readonly port: number
-  readonly token: Redacted.Redacted | undefined
+  readonly endpoint: EndpointConfig
+  /** The token every request but /health and /ready must bear. */
+  readonly token: Redacted.Redacted
 }
 
-/** Formats accepted on /query (the rest of ClickHouse's list works too, these are common). */
 const defaultFormat = "PrettyCompactMonoBlock"
-const formatName = /^[A-Za-z]+$/
 
-const requireToken = (token: Redacted.Redacted | undefined) =>
-  Effect.gen(function* () {
-    if (token === undefined) return true
-    const request = yield* HttpServerRequest.HttpServerRequest
-    return request.headers.authorization === `Bearer ${Redacted.value(token)}`
-  })
-
-const unauthorized = HttpServerResponse.text("missing or wrong bearer token\n", { status: 401 })
+const text = (body: string, status: number, headers: Record<string, string> = {}) =>
+  HttpServerResponse.text(`${body}\n`, { status, headers })
 
 const healthJson = (h: HealthSnapshot, status: number) =>
   HttpServerResponse.unsafeJson(
@@ -38,65 +43,116 @@ const healthJson = (h: HealthSnapshot, status: number) =>
   )
 
 /**
+ * Every route but the health probes: the request must address this endpoint by an allowed name
+ * (no DNS rebinding), must not come from another site's page (Origin), and must bear the token
+ * (compared in constant time).
+ */
+const guarded = <E, R>(
+  settings: HttpSettings,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+) =>
+  Effect.gen(function* () {
+    const { headers } = yield* HttpServerRequest.HttpServerRequest
+    if (!hostAllowed(headers.host, settings.endpoint))
+      return text("this endpoint does not answer to that Host (PROCESSOR_HTTP_ALLOWED_HOSTS)", 403)
+    if (!originAllowed(headers.origin, settings.endpoint))
+      return text("cross-origin requests are not allowed", 403)
+    if (!bearerMatches(headers.authorization, settings.token))
+      return text("missing or wrong bearer token (make chclient and the tools read it for you)", 401, {
+        "www-authenticate": 'Bearer realm="rtoa"',
+      })
+    return yield* handler
+  })
+
+/** POST /query: size-limited body, at most QUERY_MAX_CONCURRENT at once, the guarded read-only run. */
+const queryRoute = (settings: HttpSettings, permits: Effect.Semaphore) =>
+  Effect.gen(function* () {
+    const limits = settings.endpoint.limits
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const params = yield* HttpServerRequest.ParsedSearchParams
+    const format = typeof params.format === "string" ? params.format : defaultFormat
+    const tooLarge = text(`the query is larger than ${limits.maxBodyBytes} bytes (QUERY_MAX_BODY_BYTES)`, 413)
+    if (Number(request.headers["content-length"] ?? 0) > limits.maxBodyBytes) return tooLarge
+    const body = yield* request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(limits.maxBodyBytes)),
+      Effect.option,
+    )
+    if (Option.isNone(body)) return tooLarge
+    const queries = yield* ReadQueries
+    const outcome = yield* permits.withPermitsIfAvailable(1)(
+      queries.run(body.value, format).pipe(
+        Effect.map((out) => HttpServerResponse.text(out)),
+        Effect.catchTags({
+          QueryRefused: (e) => Effect.succeed(text(`refused: ${e.message}`, 400)),
+          ClickHouseError: (e) => Effect.succeed(text(publicMessage(e.message), 400)),
+        }),
+      ),
+    )
+    return Option.getOrElse(outcome, () =>
+      text(`${limits.maxConcurrent} queries are already running (QUERY_MAX_CONCURRENT); retry shortly`, 429, {
+        "retry-after": "1",
+      }),
+    )
+  })
+
+/**
  * Operator endpoint of the processor. The embedded engine allows one process per data directory,
  * so while the processor runs, `make chclient` and other readers query through here:
  *   GET  /health             liveness: 200 unless the processor has stopped for good (failed)
  *   GET  /ready              readiness: 200 only while running (not starting, backing off, stalled)
- *   POST /query?format=F     SQL in the body; runs on a read-only session (readonly=1, limits)
- *   GET  /metrics            Prometheus text
+ *   POST /query?format=F     one read-only statement in the body (token; see core query-guard.ts)
+ *   GET  /metrics            Prometheus text (token)
  */
-export const router = (token: Redacted.Redacted | undefined) =>
-  HttpRouter.empty.pipe(
-    HttpRouter.get(
-      "/health",
-      Effect.map(
-        Effect.flatMap(Health, (h) => h.snapshot),
-        (h) => healthJson(h, h.state === "failed" ? 503 : 200),
+export const router = (settings: HttpSettings) =>
+  Effect.map(Effect.makeSemaphore(settings.endpoint.limits.maxConcurrent), (permits) =>
+    HttpRouter.empty.pipe(
+      HttpRouter.get(
+        "/health",
+        Effect.map(
+          Effect.flatMap(Health, (h) => h.snapshot),
+          (h) => healthJson(h, h.state === "failed" ? 503 : 200),
+        ),
       ),
-    ),
-    HttpRouter.get(
-      "/ready",
-      Effect.map(
-        Effect.flatMap(Health, (h) => h.snapshot),
-        (h) => healthJson(h, h.state === "running" ? 200 : 503),
+      HttpRouter.get(
+        "/ready",
+        Effect.map(
+          Effect.flatMap(Health, (h) => h.snapshot),
+          (h) => healthJson(h, h.state === "running" ? 200 : 503),
+        ),
       ),
-    ),
-    HttpRouter.get(
-      "/metrics",
-      Effect.gen(function* () {
-        if (!(yield* requireToken(token))) return unauthorized
-        const metrics = yield* Metrics
-        const health = yield* Effect.flatMap(Health, (h) => h.snapshot)
-        const now = yield* Clock.currentTimeMillis
-        return HttpServerResponse.text(`${metrics.render()}\n\n${renderHealthMetrics(health, now)}\n`, {
-          contentType: "text/plain; version=0.0.4",
-        })
-      }),
-    ),
-    HttpRouter.post(
-      "/query",
-      Effect.gen(function* () {
-        if (!(yield* requireToken(token))) return unauthorized
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const params = yield* HttpServerRequest.ParsedSearchParams
-        const format = typeof params.format === "string" ? params.format : defaultFormat
-        if (!formatName.test(format))
-          return HttpServerResponse.text(`bad format: ${format}\n`, { status: 400 })
-        const sql = (yield* request.text).trim()
-        if (sql.length === 0) return HttpServerResponse.text("empty query\n", { status: 400 })
-        const ch = yield* ClickHouseReadOnly
-        return yield* ch.queryText(sql, format).pipe(
-          Effect.map((out) => HttpServerResponse.text(out)),
-          Effect.catchTag("ClickHouseError", (e) =>
-            Effect.succeed(HttpServerResponse.text(`${e.message.trim()}\n`, { status: 400 })),
-          ),
-        )
-      }),
+      HttpRouter.get(
+        "/metrics",
+        guarded(
+          settings,
+          Effect.gen(function* () {
+            const metrics = yield* Metrics
+            const health = yield* Effect.flatMap(Health, (h) => h.snapshot)
+            const now = yield* Clock.currentTimeMillis
+            return HttpServerResponse.text(`${metrics.render()}\n\n${renderHealthMetrics(health, now)}\n`, {
+              contentType: "text/plain; version=0.0.4",
+            })
+          }),
+        ),
+      ),
+      HttpRouter.post("/query", guarded(settings, queryRoute(settings, permits))),
     ),
   )
 
+/**
+ * The server with its own limits: headers within 10 s and the whole request within 30 s (a slow
+ * client cannot hold a socket), idle keep-alive connections closed after 5 s.
+ */
 export const HttpLive = (settings: HttpSettings) =>
-  HttpServer.serve(router(settings.token)).pipe(
-    HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(() => createServer(), { host: settings.host, port: settings.port })),
+  Layer.unwrapEffect(
+    Effect.map(router(settings), (app) =>
+      HttpServer.serve(app).pipe(
+        HttpServer.withLogAddress,
+        Layer.provide(
+          NodeHttpServer.layer(
+            () => createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 }),
+            { host: settings.endpoint.host, port: settings.endpoint.port },
+          ),
+        ),
+      ),
+    ),
   )

@@ -1,25 +1,50 @@
 import { HttpApp } from "@effect/platform"
-import { ClickHouseError, ClickHouseReadOnly } from "@rtoa/core"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { ClickHouseError, type EndpointConfig, QueryRefused, ReadQueries } from "@rtoa/core"
+import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { HealthLive } from "../src/health.ts"
 import { router } from "../src/http.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
 
-// A stand-in for the read-only session (the real one is exercised in processor.it.test.ts):
-// echoes the SQL and format, and refuses anything that is not a SELECT the way readonly=1 does.
-const readOnlyStub = Layer.succeed(ClickHouseReadOnly, {
-  mode: "Embedded",
-  query: () => Effect.succeed([]),
-  command: () => Effect.die("not used"),
-  insert: () => Effect.die("not used"),
-  queryText: (sql, format) =>
-    /^\s*select/i.test(sql)
-      ? Effect.succeed(`${format}: ${sql}\n`)
-      : Effect.fail(
-          new ClickHouseError({ reason: "Query", message: "Cannot execute query in readonly mode." }),
-        ),
+// A stand-in for the guarded read-only queries (the real ones run in clickhouse.it.test.ts and
+// the probe suite): echoes SQL and format; "slow" waits until released, "DROP" is refused.
+const release = Effect.runSync(Deferred.make<void>())
+const readQueriesStub = Layer.succeed(ReadQueries, {
+  run: (sql, format) =>
+    sql.startsWith("slow")
+      ? Effect.as(Deferred.await(release), "done\n")
+      : sql.startsWith("DROP")
+        ? Effect.fail(
+            new QueryRefused({
+              message: "only SELECT, SHOW, DESCRIBE, SHOW CREATE, EXISTS and EXPLAIN run here",
+            }),
+          )
+        : sql.startsWith("broken")
+          ? Effect.fail(
+              new ClickHouseError({
+                reason: "Query",
+                message: "Cannot read /tmp/rtoa-x/chdb/store/abc.bin. Stack trace: 0. foo",
+              }),
+            )
+          : Effect.succeed(`${format}: ${sql}\n`),
 })
+
+const endpoint: EndpointConfig = {
+  host: "127.0.0.1",
+  port: 8124,
+  token: undefined,
+  tokenFile: "/unused",
+  allowedHosts: ["127.0.0.1", "localhost", "[::1]"],
+  limits: {
+    timeoutSeconds: 10,
+    maxRows: 10,
+    maxResultBytes: 1_000,
+    maxMemoryBytes: 1_000_000,
+    maxThreads: 1,
+    maxConcurrent: 1,
+    maxBodyBytes: 1_024,
+  },
+}
 
 const metrics = new ProcessorMetrics()
 metrics.recordBatch({
@@ -30,46 +55,80 @@ metrics.recordBatch({
   lag: new Map([[0, 7]]),
 })
 const { handler, dispose } = HttpApp.toWebHandlerLayer(
-  router(Redacted.make("s3cret")),
-  Layer.mergeAll(readOnlyStub, HealthLive(Duration.seconds(30))).pipe(
+  Effect.runSync(router({ endpoint, token: Redacted.make("s3cret") })),
+  Layer.mergeAll(readQueriesStub, HealthLive(Duration.seconds(30))).pipe(
     Layer.provideMerge(Layer.succeed(Metrics, metrics)),
   ),
 )
 afterAll(() => dispose())
 
-const call = (path: string, init: RequestInit = {}) => handler(new Request(`http://localhost${path}`, init))
+const call = (path: string, init: RequestInit = {}, host = "127.0.0.1:8124") =>
+  handler(new Request(`http://${host}${path}`, { ...init, headers: { host, ...(init.headers ?? {}) } }))
 const auth = { authorization: "Bearer s3cret" }
+const query = (body: string, headers: Record<string, string> = {}, path = "/query") =>
+  call(path, { method: "POST", body, headers: { ...auth, ...headers } })
 
 describe("operator endpoint", () => {
-  it("answers /health without a token", async () => {
+  it("answers /health and /ready without a token, with the state as JSON", async () => {
     const response = await call("/health")
     expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ state: "starting", pending_records: 7 })
+    expect((await call("/ready")).status).toBe(503)
   })
 
-  it("requires the bearer token for /query and /metrics when one is configured", async () => {
+  it("requires the bearer token for /query and /metrics, compared whole", async () => {
     expect((await call("/metrics")).status).toBe(401)
     expect((await call("/query", { method: "POST", body: "SELECT 1" })).status).toBe(401)
     expect((await call("/metrics", { headers: { authorization: "Bearer wrong" } })).status).toBe(401)
+    expect((await call("/metrics", { headers: { authorization: "Bearer s3cre" } })).status).toBe(401)
+    expect((await call("/metrics", { headers: { authorization: "Bearer s3crett" } })).status).toBe(401)
+    expect((await call("/metrics", { headers: { authorization: "Bearer " } })).status).toBe(401)
+    expect((await call("/metrics", { headers: auth })).status).toBe(200)
   })
 
-  it("runs SQL from the body in the requested format and reports ClickHouse errors as 400", async () => {
-    const ok = await call("/query?format=TSV", { method: "POST", body: "SELECT 1", headers: auth })
+  it("refuses other Hosts (DNS rebinding) and other sites' pages (Origin), token or not", async () => {
+    expect((await call("/metrics", { headers: auth }, "evil.example:8124")).status).toBe(403)
+    expect((await call("/metrics", { headers: auth }, "127.0.0.1:9999")).status).toBe(403)
+    expect((await query("SELECT 1", { origin: "https://evil.example" })).status).toBe(403)
+    expect((await query("SELECT 1", { origin: "null" })).status).toBe(403)
+    expect((await query("SELECT 1", { origin: "http://127.0.0.1:8124" })).status).toBe(200)
+    expect((await call("/metrics", { headers: auth }, "localhost:8124")).status).toBe(200)
+  })
+
+  it("runs SQL from the body in the requested format; refusals and engine errors are 400 without paths", async () => {
+    const ok = await query("SELECT 1", {}, "/query?format=TSV")
     expect(await ok.text()).toBe("TSV: SELECT 1\n")
-    const refused = await call("/query", { method: "POST", body: "DROP TABLE raw_events", headers: auth })
+    const refused = await query("DROP TABLE raw_events")
     expect(refused.status).toBe(400)
-    expect(await refused.text()).toMatch(/readonly/)
-    expect(
-      (await call("/query?format=TSV;DROP", { method: "POST", body: "SELECT 1", headers: auth })).status,
-    ).toBe(400)
-    expect((await call("/query", { method: "POST", body: "  ", headers: auth })).status).toBe(400)
+    expect(await refused.text()).toMatch(/^refused: only SELECT/)
+    const broken = await query("broken")
+    expect(broken.status).toBe(400)
+    const text = await broken.text()
+    expect(text).toContain("Cannot read <path>")
+    expect(text).not.toMatch(/\/tmp|Stack trace/)
   })
 
-  it("exposes Prometheus metrics", async () => {
+  it("refuses a body over QUERY_MAX_BODY_BYTES (413) and more than QUERY_MAX_CONCURRENT at once (429)", async () => {
+    // The declared length is checked up front (a chunked body is cut at the limit by the server).
+    const large = `SELECT '${"x".repeat(2_000)}'`
+    expect((await query(large, { "content-length": String(large.length) })).status).toBe(413)
+    const slow = query("slow")
+    await new Promise((r) => setTimeout(r, 50))
+    const busy = await query("SELECT 1")
+    expect(busy.status).toBe(429)
+    expect(busy.headers.get("retry-after")).toBe("1")
+    Effect.runSync(Deferred.succeed(release, undefined))
+    expect((await slow).status).toBe(200)
+    expect((await query("SELECT 1")).status).toBe(200)
+  })
+
+  it("exposes Prometheus metrics with the processor state", async () => {
     const text = await (await call("/metrics", { headers: auth })).text()
     expect(text).toMatch(/^rtoa_events_consumed_total 5$/m)
     expect(text).toMatch(/^rtoa_dead_letters_total\{reason="invalid"\} 1$/m)
     expect(text).toMatch(/^rtoa_consumer_lag\{partition="0"\} 7$/m)
     expect(text).toMatch(/^rtoa_end_to_end_latency_seconds_bucket\{le="0.25"\} 2$/m)
     expect(text).toMatch(/^rtoa_end_to_end_latency_seconds_count 4$/m)
+    expect(text).toMatch(/^rtoa_processor_state\{state="starting"\} 1$/m)
   })
 })

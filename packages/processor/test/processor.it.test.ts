@@ -60,15 +60,18 @@ describe("processor against the real broker and embedded ClickHouse", () => {
       BATCH_MAX_ROWS: "500",
       // Two group members in one process: partitions are shared and rebalanced between them.
       PROCESSOR_CONSUMERS: "2",
+      PROCESSOR_HTTP_TOKEN: "it-token",
     }
     const query = (sql: string, format = "JSONEachRow") =>
       Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/query?format=${format}`, { method: "POST", body: sql }).then(
-          async (r) => ({
-            status: r.status,
-            body: await r.text(),
-          }),
-        ),
+        fetch(`http://127.0.0.1:${port}/query?format=${format}`, {
+          method: "POST",
+          body: sql,
+          headers: { authorization: "Bearer it-token" },
+        }).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+        })),
       )
     const rows = (sql: string) =>
       query(sql).pipe(

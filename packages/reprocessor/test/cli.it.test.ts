@@ -15,6 +15,8 @@ const env = {
   KAFKA_GROUP_ID: uniqueName("reproc-cli-live"),
   CLICKHOUSE_DATA_PATH: path.join(tempDir("reproc-cli"), "chdb"),
   PROCESSOR_HTTP_PORT: String(port),
+  // Tests never write the repo's own token file.
+  PROCESSOR_HTTP_TOKEN: "test-token",
 }
 const rtoa = (...args: Array<string>) => runCli(env, ...args)
 

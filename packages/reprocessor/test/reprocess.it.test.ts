@@ -46,6 +46,8 @@ const env = {
   PROCESSOR_HTTP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
   BATCH_MAX_WAIT_MS: "100",
   BATCH_MAX_ROWS: "500",
+  // Tests never write the repo's own token file.
+  PROCESSOR_HTTP_TOKEN: "test-token",
 }
 const config = testConfig(env)
 

@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
@@ -25,6 +26,8 @@ export interface LiveProcessor {
   readonly dlqTopic: string
   readonly groupId: string
   readonly port: number
+  /** The endpoint's bearer token (GET sends it). */
+  readonly token: string
   readonly env: NodeJS.ProcessEnv
   readonly proc: Proc
   readonly kafka: Kafka
@@ -74,6 +77,7 @@ export const startLiveProcessor = async (
   options: { readonly waitReady?: boolean; readonly ddl?: boolean } = {},
 ): Promise<LiveProcessor> => {
   const topic = uniqueName(name)
+  const token = `test-${randomBytes(12).toString("hex")}`
   const dir = tempDir(name)
   const port = 20_000 + Math.floor(Math.random() * 20_000)
   const env: NodeJS.ProcessEnv = {
@@ -87,6 +91,7 @@ export const startLiveProcessor = async (
     CLICKHOUSE_DATA_PATH: path.join(dir, "chdb"),
     PROCESSOR_HTTP_PORT: String(port),
     BATCH_MAX_WAIT_MS: "100",
+    PROCESSOR_HTTP_TOKEN: token,
     ...extraEnv,
   }
   if (options.ddl !== false) {
@@ -106,7 +111,10 @@ export const startLiveProcessor = async (
   })
   const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "")
   const get = async (route: string) => {
-    const r = await fetch(`${base}${route}`, { signal: AbortSignal.timeout(5_000) })
+    const r = await fetch(`${base}${route}`, {
+      signal: AbortSignal.timeout(5_000),
+      headers: { authorization: `Bearer ${token}` },
+    })
     return { status: r.status, body: await r.text() }
   }
   const live: LiveProcessor = {
