@@ -128,8 +128,11 @@ export const startLiveProcessor = async (
     alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
     log,
     rows: (sql) =>
-      postProcessorQuery(base, sql, { format: "JSONEachRow", timeoutMs: 10_000 }).then(parseJsonEachRow),
+      postProcessorQuery(base, sql, { format: "JSONEachRow", timeoutMs: 10_000, token }).then(
+        parseJsonEachRow,
+      ),
     get,
+    token,
     deadLetters: () => run(readTopic(kafka, `${topic}-dlq`)),
     committed: async () => {
       const admin = kafka.admin()
