@@ -149,7 +149,14 @@ export const HttpLive = (settings: HttpSettings) =>
         HttpServer.withLogAddress,
         Layer.provide(
           NodeHttpServer.layer(
-            () => createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 }),
+            () =>
+              createServer({
+                headersTimeout: 10_000,
+                requestTimeout: 30_000,
+                keepAliveTimeout: 5_000,
+                // Node checks the two timeouts above only this often (default 30 s).
+                connectionsCheckingInterval: 1_000,
+              }),
             { host: settings.endpoint.host, port: settings.endpoint.port },
           ),
         ),
