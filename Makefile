@@ -3,16 +3,16 @@
 # Everything at once: make demo.   Tests: make test.
 
 SHELL := /bin/bash
--include .env
-INFRA_MODE ?= local
-DATA_DIR ?= .data
-RATE ?= 200
+# .env is not included here: make would let it override the environment. The programs and scripts
+# read it themselves (packages/core/src/dotenv.ts, scripts/env.ts), and the environment wins.
+# Values users pass (FROM, TO, Q, LIMIT, RATE, ARGS) reach the programs through the environment
+# (make exports command-line variables) and are expanded by the shell as "$$VAR", never pasted
+# into the command line by make.
 
 export RTOA_HOME := $(CURDIR)
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 # kafkajs 2.2.4 sets negative timeouts when idle; Node >= 23 warns each time (harmless).
 NODE := node --disable-warning=TimeoutNegativeWarning
-COMPOSE := docker compose -f infra/docker-compose.yml --env-file $(if $(wildcard .env),.env,.env_template)
 SETUP_STAMP := .tools/setup.stamp
 
 .DEFAULT_GOAL := help
@@ -20,7 +20,7 @@ SETUP_STAMP := .tools/setup.stamp
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
-	@echo "  (INFRA_MODE=$(INFRA_MODE); set it in .env)"
+	@echo "  (INFRA_MODE and the other settings: .env, see .env_template; the environment wins)"
 
 $(SETUP_STAMP): package.json pnpm-lock.yaml pnpm-workspace.yaml infra/kafka/pom.xml $(wildcard packages/*/package.json)
 	@bash scripts/setup.sh
@@ -31,35 +31,16 @@ setup: ## Install Node 24, pnpm, dependencies and the Kafka jars (idempotent)
 	@touch $(SETUP_STAMP)
 
 up: $(SETUP_STAMP) ## Start the infrastructure (local Kafka broker, or docker compose)
-ifeq ($(INFRA_MODE),docker)
-	$(COMPOSE) up -d --wait
-else
-	@bash scripts/kafka.sh start
-	@echo "ClickHouse runs embedded (chDB) in each program; its data lives in $(DATA_DIR)/chdb."
-endif
+	@bash scripts/infra.sh up
 
 down: ## Stop the infrastructure (data is kept)
-ifeq ($(INFRA_MODE),docker)
-	$(COMPOSE) down
-else
-	@bash scripts/kafka.sh stop
-endif
+	@bash scripts/infra.sh down
 
-clean: ## Stop everything and DELETE all data (needs CONFIRM=1)
-	@if [ "$(CONFIRM)" != 1 ]; then echo "This deletes all Kafka and ClickHouse data. Run: make clean CONFIRM=1"; exit 1; fi
-ifeq ($(INFRA_MODE),docker)
-	$(COMPOSE) down -v
-else
-	@bash scripts/kafka.sh clean
-	rm -rf $(DATA_DIR)
-endif
+clean: ## Stop everything and DELETE all data (needs CONFIRM=1 on the command line)
+	@CONFIRM="$(if $(filter command line,$(origin CONFIRM)),$$CONFIRM)" bash scripts/infra.sh clean
 
 logs: ## Follow the infrastructure logs
-ifeq ($(INFRA_MODE),docker)
-	$(COMPOSE) logs -f
-else
-	@bash scripts/kafka.sh logs
-endif
+	@bash scripts/infra.sh logs
 
 ddl: $(SETUP_STAMP) ## Apply db/*.sql in order (idempotent; recorded in schema_migrations)
 	@$(NODE) packages/cli/src/main.ts ddl
@@ -68,28 +49,24 @@ processor-run: $(SETUP_STAMP) ## Run the stream processor in the foreground (Ctr
 	@$(NODE) packages/processor/src/main.ts
 
 producer: $(SETUP_STAMP) ## Produce simulated events at low load (10/s)
-	@$(NODE) packages/producer/src/main.ts --rate 10 $(ARGS)
+	@set -f; $(NODE) packages/producer/src/main.ts --rate 10 $${ARGS-}
 
 producer-high: $(SETUP_STAMP) ## Produce at high load (RATE=200/s by default; e.g. make producer-high RATE=5000)
-	@$(NODE) packages/producer/src/main.ts --rate $(RATE) $(ARGS)
+	@set -f; $(NODE) packages/producer/src/main.ts --rate "$${RATE:-200}" $${ARGS-}
 
 chclient: $(SETUP_STAMP) ## SQL shell (read-only); one-shot: make chclient Q="SELECT count() FROM raw_events"
-ifdef Q
-	@$(NODE) packages/cli/src/main.ts chclient -q "$$Q"
-else
-	@$(NODE) packages/cli/src/main.ts chclient
-endif
+	@if [ -n "$${Q-}" ]; then $(NODE) packages/cli/src/main.ts chclient -q "$$Q"; else $(NODE) packages/cli/src/main.ts chclient; fi
 
 dlq: $(SETUP_STAMP) ## Show the newest dead letters (LIMIT=20)
-	@$(NODE) packages/cli/src/main.ts dlq --limit $(or $(LIMIT),20)
+	@$(NODE) packages/cli/src/main.ts dlq --limit "$${LIMIT:-20}"
 
 reprocess: $(SETUP_STAMP) ## Replay the topic's records of [FROM, TO) through the processor's stages (DRY_RUN=1: plan only)
-	@if [ -z "$(FROM)" ] || [ -z "$(TO)" ]; then echo "usage: make reprocess FROM=<time> TO=<time> [DRY_RUN=1]  (<time>: ISO-8601 with offset, or epoch ms; details: node packages/cli/src/main.ts reprocess --help)"; exit 2; fi
-	@$(NODE) packages/cli/src/main.ts reprocess --from "$(FROM)" --to "$(TO)" $(if $(filter 1,$(DRY_RUN)),--dry-run)
+	@if [ -z "$${FROM-}" ] || [ -z "$${TO-}" ]; then echo "usage: make reprocess FROM=<time> TO=<time> [DRY_RUN=1]  (<time>: ISO-8601 with offset, or epoch ms; details: node packages/cli/src/main.ts reprocess --help)"; exit 2; fi
+	@$(NODE) packages/cli/src/main.ts reprocess --from "$$FROM" --to "$$TO" $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 rebuild-metrics: $(SETUP_STAMP) ## Recompute metrics_minutely for the minutes of [FROM, TO) from raw_events FINAL (DRY_RUN=1: preview)
-	@if [ -z "$(FROM)" ] || [ -z "$(TO)" ]; then echo "usage: make rebuild-metrics FROM=<time> TO=<time> [DRY_RUN=1]  (details: node packages/cli/src/main.ts rebuild-metrics --help)"; exit 2; fi
-	@$(NODE) packages/cli/src/main.ts rebuild-metrics --from "$(FROM)" --to "$(TO)" $(if $(filter 1,$(DRY_RUN)),--dry-run)
+	@if [ -z "$${FROM-}" ] || [ -z "$${TO-}" ]; then echo "usage: make rebuild-metrics FROM=<time> TO=<time> [DRY_RUN=1]  (details: node packages/cli/src/main.ts rebuild-metrics --help)"; exit 2; fi
+	@$(NODE) packages/cli/src/main.ts rebuild-metrics --from "$$FROM" --to "$$TO" $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 demo: $(SETUP_STAMP) ## Set up and run everything (broker, DDL, processor, producer) and show QA results until Ctrl-C
 	@bash scripts/demo.sh
@@ -98,10 +75,10 @@ test: $(SETUP_STAMP) ## Type-check, lint and run all tests (starts a local broke
 	@bash scripts/test.sh
 
 test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker: kills, broker restart, rebalances vs ground truth (PROFILE=full|ci)
-	@PROFILE=$(or $(PROFILE),full) $(NODE) packages/chaos/src/main.ts
+	@PROFILE="$${PROFILE:-full}" $(NODE) packages/chaos/src/main.ts
 
 bench: $(SETUP_STAMP) ## Benchmark on its own broker: latency, throughput, Kafka-engine peer, ceilings (ARGS="--quick": ~2 min)
-	@$(NODE) packages/bench/src/main.ts $(ARGS)
+	@set -f; $(NODE) packages/bench/src/main.ts $${ARGS-}
 
 typecheck: $(SETUP_STAMP) ## TypeScript, strict
 	@pnpm -s typecheck

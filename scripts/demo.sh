@@ -36,9 +36,9 @@ fi
 echo "==> demo: processor (log: $LOG_DIR/processor.log)"
 "${NODE[@]}" packages/processor/src/main.ts >"$LOG_DIR/processor.log" 2>&1 &
 pids+=($!)
-port=${PROCESSOR_HTTP_PORT:-}
-if [ -z "$port" ] && [ -f .env ]; then port=$(sed -n 's/^PROCESSOR_HTTP_PORT=\([0-9]*\).*/\1/p' .env | tail -n1); fi
-port=${port:-8124}
+# Settings as the programs read them (the environment wins over .env).
+eval "$(node scripts/env.ts PROCESSOR_HTTP_PORT)"
+port=${PROCESSOR_HTTP_PORT:-8124}
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
   if ! kill -0 "${pids[0]}" 2>/dev/null; then
@@ -51,11 +51,12 @@ echo "==> demo: producer at 10 events/s (log: $LOG_DIR/producer.log)"
 "${NODE[@]}" packages/producer/src/main.ts --rate 10 >"$LOG_DIR/producer.log" 2>&1 &
 pids+=($!)
 
-q() { curl -fsS --data-binary "$1" "http://127.0.0.1:$port/query?format=PrettyCompactMonoBlock" || true; }
+# Through the CLI, which finds the processor and sends its bearer token.
+q() { "${NODE[@]}" packages/cli/src/main.ts chclient -q "$1" || true; }
 while true; do
   sleep 5
   clear 2>/dev/null || true
-  echo "Real-time ops analytics demo — Ctrl-C stops everything.  Metrics: http://127.0.0.1:$port/metrics"
+  echo "Real-time ops analytics demo — Ctrl-C stops everything.  Operator endpoint: http://127.0.0.1:$port (/health, /metrics)"
   echo "Query it yourself in another terminal: make chclient"
   echo
   echo "SELECT count() FROM raw_events;"

@@ -4,7 +4,7 @@
 #
 #   scripts/kafka.sh start|stop|status|logs|wait|clean
 #
-# Settings (env wins over $ROOT/.env, which wins over defaults):
+# Settings (the environment wins over $ROOT/.env, which wins over defaults):
 #   DATA_DIR            .data (relative to repo root) -> $DATA_DIR/kafka/...
 #   KAFKA_BROKERS       127.0.0.1:19092 (first entry = client port; controller = port+1)
 #   KAFKA_HEAP          -Xms256m -Xmx1g
@@ -19,23 +19,11 @@ die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'kafka: %s\n' "$*"; }
 
 # --- settings ---------------------------------------------------------------
-# Only the keys this script uses are read from .env, as plain shell variables
-# (not exported), so .env cannot clobber PATH or leak into the JVM.
-load_dotenv() {
-  local file=$1 line key val
-  [ -f "$file" ] || return 0
-  while IFS= read -r line || [ -n "$line" ]; do
-    line=${line%$'\r'}
-    [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
-    key=${BASH_REMATCH[2]}
-    val=${BASH_REMATCH[3]}
-    case $key in DATA_DIR | KAFKA_BROKERS | KAFKA_HEAP | KAFKA_WAIT_SECONDS) ;; *) continue ;; esac
-    [ -z "${!key+x}" ] || continue # already set in the environment: env wins
-    if [[ $val =~ ^\"(.*)\"$ || $val =~ ^\'(.*)\'$ ]]; then val=${BASH_REMATCH[1]}; fi
-    printf -v "$key" '%s' "$val"
-  done <"$file"
-}
-load_dotenv "$ROOT/.env"
+# Read as the programs read them (packages/core/src/dotenv.ts via scripts/env.ts: the
+# environment wins over .env), as plain shell variables: nothing else from .env reaches the JVM.
+settings=$(node "$ROOT/scripts/env.ts" DATA_DIR KAFKA_BROKERS KAFKA_HEAP KAFKA_WAIT_SECONDS) ||
+  die "cannot read the settings (node missing? run make setup)"
+eval "$settings"
 
 DATA_DIR=${DATA_DIR:-.data}
 KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:19092}

@@ -28,8 +28,10 @@ pnpm -s typecheck
 echo "==> test: lint"
 pnpm -s lint
 
-broker=${KAFKA_BROKERS:-127.0.0.1:19092}
-broker=${broker%%,*}
+# The broker as the programs see it (the environment wins over .env), for the tests too.
+eval "$(node scripts/env.ts KAFKA_BROKERS)"
+export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:19092}
+broker=${KAFKA_BROKERS%%,*}
 if (exec 3<>"/dev/tcp/${broker%:*}/${broker##*:}") 2>/dev/null; then
   echo "==> test: using the broker already answering at $broker"
 else

@@ -1,18 +1,7 @@
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { parseEnv } from "node:util"
 import { ConfigProvider, Layer } from "effect"
+import { findWorkspaceRoot, settingsFromEnv } from "./dotenv.ts"
 
-/** The workspace root: the nearest directory above `from` holding pnpm-workspace.yaml. */
-export const findWorkspaceRoot = (from: string = process.cwd()): string => {
-  let dir = path.resolve(from)
-  for (;;) {
-    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir
-    const parent = path.dirname(dir)
-    if (parent === dir) return path.resolve(from)
-    dir = parent
-  }
-}
+export { findWorkspaceRoot } from "./dotenv.ts"
 
 /**
  * Process environment first, then the root `.env` file, then each Config's default. RTOA_HOME
@@ -22,14 +11,7 @@ export const findWorkspaceRoot = (from: string = process.cwd()): string => {
 export const configProviderFromEnv = (
   env: Record<string, string | undefined> = process.env,
   root: string = findWorkspaceRoot(),
-): ConfigProvider.ConfigProvider => {
-  const file = path.join(root, ".env")
-  const fromFile = fs.existsSync(file) ? parseEnv(fs.readFileSync(file, "utf8")) : {}
-  const merged = new Map<string, string>([["RTOA_HOME", root]])
-  for (const [k, v] of Object.entries(fromFile)) if (v !== undefined) merged.set(k, v)
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged.set(k, v)
-  return ConfigProvider.fromMap(merged)
-}
+): ConfigProvider.ConfigProvider => ConfigProvider.fromMap(new Map(settingsFromEnv(env, root)))
 
 export const EnvConfigLive: Layer.Layer<never> = Layer.suspend(() =>
   Layer.setConfigProvider(configProviderFromEnv()),
