@@ -66,8 +66,7 @@ export const checkStatement = (root: Node): { readonly kind: string } | { readon
   const kind = kinds[root.type]
   if (kind === undefined)
     return {
-      refused:
-        "only SELECT, SHOW, DESCRIBE, SHOW CREATE, EXISTS and EXPLAIN run here (this endpoint is read-only)",
+      refused: "only SELECT, SHOW, DESCRIBE, SHOW CREATE, EXISTS and EXPLAIN run here (a readonly endpoint)",
     }
   // A statement's own output clauses are its direct children: INTO OUTFILE (and COMPRESSION) as
   // literals, SETTINGS as Set, FORMAT as an identifier.

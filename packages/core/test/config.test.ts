@@ -4,6 +4,7 @@ import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Redacted } from "effect"
 import { ClickHouseConfig, KafkaConfig, ProcessorConfig, ProducerConfig } from "../src/config.ts"
+import { EndpointConfig } from "../src/endpoint.ts"
 import { configProviderFromEnv } from "../src/env.ts"
 
 const load = <A, E>(config: Effect.Effect<A, E>, env: Record<string, string>) =>
@@ -92,7 +93,8 @@ describe("config", () => {
         /BATCH_MAX_ROWS.*positive integer/,
       )
       expect(yield* failure(ProcessorConfig, { BATCH_MAX_WAIT_MS: "soon" })).toMatch(/BATCH_MAX_WAIT_MS/)
-      expect(yield* failure(ProcessorConfig, { PROCESSOR_HTTP_PORT: "99999" })).toMatch(/PROCESSOR_HTTP_PORT/)
+      // The endpoint settings have their own Config (endpoint.ts).
+      expect(yield* failure(EndpointConfig, { PROCESSOR_HTTP_PORT: "99999" })).toMatch(/PROCESSOR_HTTP_PORT/)
       expect(yield* failure(ProducerConfig, { PRODUCER_DUPLICATE_RATIO: "1.5" })).toMatch(
         /PRODUCER_DUPLICATE_RATIO.*between 0 and 1/,
       )

@@ -167,7 +167,9 @@ describe("processor against the real broker and embedded ClickHouse", () => {
       const dlqOffsets = yield* kafkaTry("offsets", () => admin.fetchTopicOffsets(`${topic}-dlq`))
       expect(dlqOffsets.reduce((n, p) => n + Number(p.high), 0)).toBe(malformed.length)
       const metrics = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()),
+        fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer it-token" } }).then(
+          (r) => r.text(),
+        ),
       )
       const dlqTotal = [...metrics.matchAll(/^rtoa_dead_letters_total\{reason="\w+"\} (\d+)$/gm)].reduce(
         (n, m) => n + Number(m[1]),
