@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Config, Effect, Redacted } from "effect"
@@ -145,4 +145,27 @@ export const originAllowed = (
   } catch {
     return false
   }
+}
+
+/**
+ * The console's session cookie: derived from the token (an HMAC), so it is stable across restarts
+ * and useless anywhere else; HttpOnly and SameSite=Strict (with the Origin check: no cross-site use).
+ */
+export const SESSION_COOKIE = "rtoa_session"
+
+export const sessionValue = (token: Redacted.Redacted): string =>
+  createHmac("sha256", Redacted.value(token)).update("rtoa-console-session").digest("base64url")
+
+export const sessionCookie = (token: Redacted.Redacted): string =>
+  `${SESSION_COOKIE}=${sessionValue(token)}; Path=/; HttpOnly; SameSite=Strict`
+
+/** The request's session cookie matches, compared in constant time. */
+export const sessionMatches = (cookieHeader: string | undefined, token: Redacted.Redacted): boolean => {
+  const given =
+    (cookieHeader ?? "")
+      .split(";")
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+      ?.slice(SESSION_COOKIE.length + 1) ?? ""
+  return timingSafeEqual(digest(given), digest(sessionValue(token))) && given !== ""
 }

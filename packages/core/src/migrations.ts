@@ -100,7 +100,14 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
   })
 
 /** The tables the processor and the reprocessor write. */
-export const REQUIRED_TABLES = ["raw_events", "metrics_minutely", "metrics_minutely_input"] as const
+export const REQUIRED_TABLES = [
+  "raw_events",
+  "metrics_minutely",
+  "metrics_minutely_input",
+  "metrics_minutely_counts",
+  "integrity_minutely",
+  "ingest_stats",
+] as const
 
 /** Fails, with what to do, when `make ddl` has not been run; changes nothing. */
 export const checkSchema = (ch: ClickHouseClient) =>

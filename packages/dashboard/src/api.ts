@@ -10,7 +10,8 @@ import { Schema } from "effect"
 /** Epoch seconds from a query parameter ("1733000000") or ISO-8601 with an offset. */
 const TimeParam = Schema.Union(
   Schema.NumberFromString.pipe(Schema.int(), Schema.between(946_684_800, 4_102_444_800)),
-  Schema.DateFromString.pipe(
+  // Schema.Date refuses an invalid date (DateFromString would let one through as NaN).
+  Schema.Date.pipe(
     Schema.transform(Schema.Number, {
       strict: true,
       decode: (d) => Math.floor(d.getTime() / 1_000),
@@ -87,9 +88,15 @@ export const HealthResponse = Schema.Struct({
   writtenPerSecond: Schema.Number,
   deadLettersPerSecond: Schema.Record({ key: Schema.String, value: Schema.Number }),
   /** Per partition: records behind the high watermark and about how long they waited (s). */
-  lag: Schema.Array(Schema.Struct({ partition: Schema.Number, records: Schema.Number, seconds: Schema.Number })),
+  lag: Schema.Array(
+    Schema.Struct({ partition: Schema.Number, records: Schema.Number, seconds: Schema.Number }),
+  ),
   /** End-to-end latency (Kafka timestamp -> ClickHouse acknowledged) over the last minute, ms. */
-  latencyMs: Schema.Struct({ p50: Schema.NullOr(Schema.Number), p95: Schema.NullOr(Schema.Number), p99: Schema.NullOr(Schema.Number) }),
+  latencyMs: Schema.Struct({
+    p50: Schema.NullOr(Schema.Number),
+    p95: Schema.NullOr(Schema.Number),
+    p99: Schema.NullOr(Schema.Number),
+  }),
   /** Records per batch over the last minute. */
   batchRows: Schema.Struct({ avg: Schema.NullOr(Schema.Number), max: Schema.NullOr(Schema.Number) }),
   sinkRetriesTotal: Schema.Number,

@@ -22,6 +22,7 @@ import { HttpLive } from "./http.ts"
 import { KafkaSourceLive } from "./kafka-source.ts"
 import { MetricsLive } from "./metrics.ts"
 import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
+import { SamplerLive } from "./sampler.ts"
 import { ClickHouseSinkLive } from "./sink.ts"
 import { EventSource } from "./source.ts"
 import { inspectEngine } from "./startup.ts"
@@ -75,11 +76,19 @@ export const processorProgram = Effect.gen(function* () {
   const token = yield* ensureEndpointToken(endpoint)
   const readOnly = Layer.scoped(ClickHouseReadOnly, makeReadOnlyClickHouse(chConfig, endpoint.limits))
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
-  const stages = Layer.mergeAll(
+  // The sinks (with the counts refresher and the dead-letter log they feed) and the sampler
+  // come first: the operator endpoint and its console read them.
+  const sinks = Layer.mergeAll(
     ClickHouseSinkLive,
     KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
-    HttpLive({ endpoint, token }).pipe(Layer.provide(ReadQueriesLive)),
-  ).pipe(Layer.provideMerge(readOnly), Layer.provideMerge(HealthLive(config.stallTimeout)))
+    SamplerLive(Duration.seconds(5)),
+  )
+  const stages = HttpLive({ endpoint, token }).pipe(
+    Layer.provide(ReadQueriesLive),
+    Layer.provideMerge(sinks),
+    Layer.provideMerge(readOnly),
+    Layer.provideMerge(HealthLive(config.stallTimeout)),
+  )
 
   // Each consumer-group member has its own source and pipeline; they share the sinks and the
   // engine (the embedded store admits one process, so local mode scales members in-process).

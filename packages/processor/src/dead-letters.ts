@@ -2,6 +2,7 @@ import { createHash } from "node:crypto"
 import { adminClient, KafkaClient, type KafkaError, kafkaTry } from "@rtoa/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
+import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
 import type { DeadLetter } from "./model.ts"
 
 /**
@@ -99,13 +100,15 @@ const topicMaxMessageBytes = (topic: string) =>
     Effect.orElseSucceed(() => 1_048_588),
   )
 
+/** The Kafka dead-letter sink, with the log of the latest letters for the console (also provided). */
 export const KafkaDeadLetterSinkLive = (
   settings: DeadLetterSinkSettings,
-): Layer.Layer<DeadLetterSink, KafkaError, KafkaClient> =>
+): Layer.Layer<DeadLetterSink | DeadLetterLog, KafkaError, KafkaClient> =>
   Layer.scoped(
     DeadLetterSink,
     Effect.gen(function* () {
       const { kafka, config } = yield* KafkaClient
+      const log = yield* DeadLetterLog
       // Half the topic's batch limit per send leaves room for framing; payloads are cut below it.
       const maxSendBytes = Math.floor((yield* topicMaxMessageBytes(config.dlqTopic)) / 2)
       const maxPayloadBytes = Math.min(settings.maxPayloadBytes, Math.floor(maxSendBytes / 2))
@@ -130,10 +133,10 @@ export const KafkaDeadLetterSinkLive = (
             (messages) =>
               kafkaTry("dlq.send", () => producer.send({ topic: config.dlqTopic, acks: -1, messages })),
             { discard: true },
-          ),
+          ).pipe(Effect.zipRight(log.record(letters))),
       }
     }),
-  )
+  ).pipe(Layer.provideMerge(DeadLetterLogLive))
 
 export interface InMemoryDeadLetters {
   readonly service: DeadLetterSinkService

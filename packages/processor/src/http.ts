@@ -14,8 +14,10 @@ import {
   originAllowed,
   publicMessage,
   ReadQueries,
+  sessionMatches,
 } from "@rtoa/core"
 import { Clock, Effect, Layer, Option, type Redacted } from "effect"
+import { consoleRoutes } from "./console/routes.ts"
 import { Health, type HealthSnapshot, renderHealthMetrics } from "./health.ts"
 import { Metrics } from "./metrics.ts"
 
@@ -44,25 +46,33 @@ const healthJson = (h: HealthSnapshot, status: number) =>
 
 /**
  * Every route but the health probes: the request must address this endpoint by an allowed name
- * (no DNS rebinding), must not come from another site's page (Origin), and must bear the token
- * (compared in constant time).
+ * (no DNS rebinding) and must not come from another site's page (Origin); with `auth`, it must
+ * also bear the token or the console's session cookie (compared in constant time).
  */
+const guard =
+  (settings: HttpSettings, auth: boolean) =>
+  <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.gen(function* () {
+      const { headers } = yield* HttpServerRequest.HttpServerRequest
+      if (!hostAllowed(headers.host, settings.endpoint))
+        return text("this endpoint does not answer to that Host (PROCESSOR_HTTP_ALLOWED_HOSTS)", 403)
+      if (!originAllowed(headers.origin, settings.endpoint))
+        return text("cross-origin requests are not allowed", 403)
+      if (
+        auth &&
+        !bearerMatches(headers.authorization, settings.token) &&
+        !sessionMatches(headers.cookie, settings.token)
+      )
+        return text("missing or wrong bearer token (make chclient and the tools read it for you)", 401, {
+          "www-authenticate": 'Bearer realm="rtoa"',
+        })
+      return yield* handler
+    })
+
 const guarded = <E, R>(
   settings: HttpSettings,
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-) =>
-  Effect.gen(function* () {
-    const { headers } = yield* HttpServerRequest.HttpServerRequest
-    if (!hostAllowed(headers.host, settings.endpoint))
-      return text("this endpoint does not answer to that Host (PROCESSOR_HTTP_ALLOWED_HOSTS)", 403)
-    if (!originAllowed(headers.origin, settings.endpoint))
-      return text("cross-origin requests are not allowed", 403)
-    if (!bearerMatches(headers.authorization, settings.token))
-      return text("missing or wrong bearer token (make chclient and the tools read it for you)", 401, {
-        "www-authenticate": 'Bearer realm="rtoa"',
-      })
-    return yield* handler
-  })
+) => guard(settings, true)(handler)
 
 /** POST /query: size-limited body, at most QUERY_MAX_CONCURRENT at once, the guarded read-only run. */
 const queryRoute = (settings: HttpSettings, permits: Effect.Semaphore) =>
@@ -135,6 +145,7 @@ export const router = (settings: HttpSettings) =>
         ),
       ),
       HttpRouter.post("/query", guarded(settings, queryRoute(settings, permits))),
+      HttpRouter.concat(consoleRoutes(guard(settings, true), guard(settings, false), settings.token)),
     ),
   )
 

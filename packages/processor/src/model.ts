@@ -74,6 +74,11 @@ export interface MinuteAggregate {
   readonly event_type: string
   readonly user_ids: ReadonlyArray<string>
   readonly event_ids: ReadonlyArray<string>
+  /** Valid records of the group, duplicates included (integrity: received vs stored). */
+  readonly received: number
+  /** Records that reached the processor more than a minute after their event_time, and the latest. */
+  readonly late_events: number
+  readonly max_lateness_ms: number
 }
 
 /** What the sink writes for one batch. */

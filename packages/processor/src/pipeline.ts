@@ -114,12 +114,17 @@ export const writeBatch =
       const rejectedRecords = new Set(rejected.map((l) => l.record))
       const written = rejected.length === 0 ? events : events.filter((e) => !rejectedRecords.has(e.record))
       const latencies = written.map((e) => Math.max(0, acked - e.record.timestamp) / 1_000)
+      let newestEventTime: number | undefined
+      for (const e of written)
+        if (!(e.event.event_time <= (newestEventTime ?? -1))) newestEventTime = e.event.event_time
       metrics.recordBatch({
         consumed: records.length,
         written: written.length,
         deadLetters: letters.map((l) => l.reason),
         latenciesSeconds: latencies,
         lag: lagByPartition(bounds),
+        lastTimestamps: new Map(Array.from(bounds.values(), ({ high }) => [high.partition, high.timestamp])),
+        ...(newestEventTime === undefined ? {} : { newestEventTime }),
       })
       yield* Effect.annotateCurrentSpan({
         "batch.records": records.length,

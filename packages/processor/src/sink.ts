@@ -1,5 +1,6 @@
 import { ClickHouse, ClickHouseError } from "@rtoa/core"
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Duration, Effect, Layer, Ref } from "effect"
+import { MinuteCounts, MinuteCountsLive } from "./minute-counts.ts"
 import type { RawEventRow, SinkBatch } from "./model.ts"
 
 /**
@@ -13,15 +14,29 @@ export interface EventSinkService {
 
 export class EventSink extends Context.Tag("rtoa/EventSink")<EventSink, EventSinkService>() {}
 
-export const ClickHouseSinkLive: Layer.Layer<EventSink, never, ClickHouse> = Layer.effect(
+/**
+ * The ClickHouse sink, with the counts refresher the minutes of every acknowledged batch go to
+ * (also provided, for the console's data version).
+ */
+export const ClickHouseSinkLive: Layer.Layer<EventSink | MinuteCounts, never, ClickHouse> = Layer.effect(
   EventSink,
-  Effect.map(ClickHouse, (ch) => ({
-    write: (batch) =>
-      ch
-        .insert("raw_events", batch.rows)
-        .pipe(Effect.zipRight(ch.insert("metrics_minutely_input", batch.aggregates))),
-  })),
-)
+  Effect.gen(function* () {
+    const ch = yield* ClickHouse
+    const counts = yield* MinuteCounts
+    return {
+      write: (batch) =>
+        ch
+          .insert("raw_events", batch.rows)
+          .pipe(
+            Effect.zipRight(ch.insert("metrics_minutely_input", batch.aggregates)),
+            Effect.zipRight(counts.touched(minutesOf(batch))),
+          ),
+    }
+  }),
+).pipe(Layer.provideMerge(MinuteCountsLive(Duration.seconds(2))))
+
+const minutesOf = (batch: SinkBatch): ReadonlySet<number> =>
+  new Set(batch.aggregates.map((a) => Date.parse(`${a.time_window.replace(" ", "T")}Z`)))
 
 export interface InMemorySink {
   readonly service: EventSinkService

@@ -1,6 +1,8 @@
 import type { DecodedEvent, MinuteAggregate, RawEventRow, SinkBatch } from "./model.ts"
 
 export const MINUTE_MS = 60_000
+/** An event counts as late when its record reached Kafka more than this after its event_time. */
+export const LATE_AFTER_MS = 60_000
 
 /** 'YYYY-MM-DD hh:mm:ss.sss' (UTC): the text form ClickHouse DateTime/DateTime64 columns read. */
 export const clickhouseTime = (ms: number): string =>
@@ -51,9 +53,16 @@ export const toRawRow = (
 export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArray<MinuteAggregate> => {
   const groups = new Map<
     string,
-    { key: Omit<MinuteAggregate, "user_ids" | "event_ids">; users: Set<string>; ids: Set<string> }
+    {
+      key: Pick<MinuteAggregate, "time_window" | "dimension_channel" | "event_source" | "event_type">
+      users: Set<string>
+      ids: Set<string>
+      received: number
+      late: number
+      maxLateness: number
+    }
   >()
-  for (const { event } of events) {
+  for (const { event, record } of events) {
     const minute = minuteOf(event.event_time)
     const id = `${minute}\u0000${event.dimension_channel}\u0000${event.event_source}\u0000${event.event_type}`
     let group = groups.get(id)
@@ -67,13 +76,29 @@ export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArra
         },
         users: new Set(),
         ids: new Set(),
+        received: 0,
+        late: 0,
+        maxLateness: 0,
       }
       groups.set(id, group)
     }
     group.users.add(event.user_id)
     group.ids.add(event.event_id)
+    group.received += 1
+    const lateness = record.timestamp - event.event_time
+    if (lateness > LATE_AFTER_MS) {
+      group.late += 1
+      if (lateness > group.maxLateness) group.maxLateness = lateness
+    }
   }
-  return Array.from(groups.values(), (g) => ({ ...g.key, user_ids: [...g.users], event_ids: [...g.ids] }))
+  return Array.from(groups.values(), (g) => ({
+    ...g.key,
+    user_ids: [...g.users],
+    event_ids: [...g.ids],
+    received: g.received,
+    late_events: g.late,
+    max_lateness_ms: Math.min(g.maxLateness, 4_294_967_295),
+  }))
 }
 
 export const toSinkBatch = (events: ReadonlyArray<DecodedEvent>): SinkBatch => {

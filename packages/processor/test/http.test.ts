@@ -1,10 +1,19 @@
 import { HttpApp } from "@effect/platform"
-import { ClickHouseError, type EndpointConfig, QueryRefused, ReadQueries } from "@rtoa/core"
+import {
+  ClickHouseError,
+  ClickHouseReadOnly,
+  type EndpointConfig,
+  QueryRefused,
+  ReadQueries,
+} from "@rtoa/core"
 import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { DeadLetterLogTest } from "../src/dead-letter-log.ts"
 import { HealthLive } from "../src/health.ts"
 import { router } from "../src/http.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
+import { MinuteCountsNone } from "../src/minute-counts.ts"
+import { Sampler, summarize } from "../src/sampler.ts"
 
 // A stand-in for the guarded read-only queries (the real ones run in clickhouse.it.test.ts and
 // the probe suite): echoes SQL and format; "slow" waits until released, "DROP" is refused.
@@ -56,9 +65,21 @@ metrics.recordBatch({
 })
 const { handler, dispose } = HttpApp.toWebHandlerLayer(
   Effect.runSync(router({ endpoint, token: Redacted.make("s3cret") })),
-  Layer.mergeAll(readQueriesStub, HealthLive(Duration.seconds(30))).pipe(
-    Layer.provideMerge(Layer.succeed(Metrics, metrics)),
-  ),
+  Layer.mergeAll(
+    readQueriesStub,
+    HealthLive(Duration.seconds(30)),
+    DeadLetterLogTest,
+    MinuteCountsNone,
+    Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
+    // The console's SQL is exercised on the real engine (console.it.test.ts), not here.
+    Layer.succeed(ClickHouseReadOnly, {
+      mode: "Embedded",
+      query: () => Effect.die("not used"),
+      queryText: () => Effect.die("not used"),
+      command: () => Effect.die("not used"),
+      insert: () => Effect.die("not used"),
+    }),
+  ).pipe(Layer.provideMerge(Layer.succeed(Metrics, metrics))),
 )
 afterAll(() => dispose())
 

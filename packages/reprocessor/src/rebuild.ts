@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto"
-import { ClickHouse, type ClickHouseClient, type ClickHouseError } from "@rtoa/core"
+import {
+  ClickHouse,
+  type ClickHouseClient,
+  type ClickHouseError,
+  refreshMinuteCountsBetween,
+} from "@rtoa/core"
 import { clickhouseTime } from "@rtoa/processor"
 import { Context, Duration, Effect, Layer } from "effect"
 import { NothingToRebuild, RebuildInProgress } from "./errors.ts"
@@ -202,6 +207,8 @@ export const makeMetricsRebuild = (ch: ClickHouseClient): MetricsRebuildService 
           () => rebuildWith(ctx, staging, options),
           () => ch.command(`DROP TABLE IF EXISTS ${staging} SYNC`).pipe(Effect.ignore),
         )
+        // The console reads exact counts from metrics_minutely_counts: recompute the rebuilt minutes.
+        yield* refreshMinuteCountsBetween(ch, ctx.minutes.fromMs, ctx.minutes.toMs)
         const after = yield* metricTotals(ctx.minutes)
         return { ...ctx, after, ...catchUp }
       }),

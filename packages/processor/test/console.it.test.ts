@@ -1,0 +1,204 @@
+import { Partitioners } from "kafkajs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { eventually, type LiveProcessor, startLiveProcessor } from "./support/live-processor.ts"
+
+/**
+ * The console's JSON API and event stream on the real processor, broker and engine: numbers it
+ * shows equal what was sent, filters change them, the stream pushes health and new data, and
+ * the session cookie works only as a cookie from this origin.
+ */
+
+let processor: LiveProcessor
+let base: string
+const minute = Math.floor((Date.now() - 3 * 60_000) / 60_000) * 60_000
+
+beforeAll(async () => {
+  processor = await startLiveProcessor("console", { KAFKA_TOPIC_PARTITIONS: "2" })
+  base = `http://127.0.0.1:${processor.port}`
+}, 120_000)
+
+afterAll(async () => {
+  await processor?.stop()
+})
+
+const api = async <A>(route: string, init: RequestInit = {}) => {
+  const r = await fetch(`${base}${route}`, {
+    ...init,
+    headers: { authorization: `Bearer ${processor.token}`, ...(init.headers ?? {}) },
+  })
+  if (!r.ok) throw new Error(`${route}: ${r.status} ${await r.text()}`)
+  return (await r.json()) as A
+}
+
+interface Metrics {
+  time: Array<number>
+  channels: Array<string>
+  events: Record<string, Array<number | null>>
+  users: Record<string, Array<number | null>>
+  eventsTotal: Array<number | null>
+  usersTotal: Array<number | null>
+}
+
+const send = async (values: ReadonlyArray<string | null>) => {
+  const producer = processor.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  await producer.connect()
+  await producer.send({ topic: processor.topic, messages: values.map((value) => ({ value })) })
+  await producer.disconnect()
+}
+
+const event = (id: string, user: string, channel: string, type: string) =>
+  JSON.stringify({
+    event_id: id,
+    user_id: user,
+    dimension_channel: channel,
+    event_type: type,
+    event_source: "console-test",
+    event_time: new Date(minute + 5_000).toISOString(),
+  })
+
+describe("the console API (real processor)", () => {
+  it("shows exactly the events and users sent per minute and channel; filters and duplicates as expected", async () => {
+    const messages: Array<string> = []
+    for (let i = 0; i < 30; i++)
+      messages.push(event(`web-${i}`, `u${i % 7}`, "Web", i % 2 === 0 ? "click" : "view"))
+    for (let i = 0; i < 12; i++) messages.push(event(`mob-${i}`, `u${i % 5}`, "Mobile", "click"))
+    // Ten resends of events already sent: received, not stored twice.
+    messages.push(...messages.slice(0, 10))
+    await send(messages)
+    const range = `from=${minute / 1_000 - 600}&to=${minute / 1_000 + 600}&step=60`
+    const m = await eventually(
+      "the minute's counts",
+      async () => {
+        const r = await api<Metrics>(`/api/metrics?${range}`)
+        const i = r.time.indexOf(minute / 1_000)
+        return r.eventsTotal[i] === 42 ? { r, i } : undefined
+      },
+      20_000,
+    )
+    expect(m.r.channels).toEqual(["Mobile", "Web"])
+    expect(m.r.events.Web?.[m.i]).toBe(30)
+    expect(m.r.events.Mobile?.[m.i]).toBe(12)
+    expect(m.r.users.Web?.[m.i]).toBe(7)
+    expect(m.r.users.Mobile?.[m.i]).toBe(5)
+    expect(m.r.usersTotal[m.i]).toBe(7)
+    // The same number through SQL.
+    const [sql] = await processor.rows(
+      `SELECT uniqExactMerge(event_count_state) AS n FROM metrics_minutely WHERE time_window = toDateTime(${minute / 1_000}, 'UTC')`,
+    )
+    expect(Number(sql?.n)).toBe(42)
+    // Filters.
+    const clicks = await api<Metrics>(`/api/metrics?${range}&type=click`)
+    expect(clicks.eventsTotal[m.i]).toBe(27)
+    const none = await api<Metrics>(`/api/metrics?${range}&source=elsewhere`)
+    expect(none.eventsTotal[m.i]).toBeNull()
+    const dims = await api<{ channels: Array<string>; types: Array<string> }>(`/api/dimensions?${range}`)
+    expect(dims).toMatchObject({ channels: ["Mobile", "Web"], types: ["click", "view"] })
+    // Integrity: 52 received, 42 stored, 10 duplicates absorbed; all late (sent 3 minutes after).
+    const integrity = await api<Record<string, Array<number | null>>>(`/api/integrity?${range}`)
+    const at = (k: string) => integrity[k]?.[m.i]
+    expect([at("received"), at("stored"), at("duplicates"), at("lateEvents")]).toEqual([52, 42, 10, 52])
+    expect(at("maxLatenessMs")).toBeGreaterThan(60_000)
+    // Comparison with the day before: no data then.
+    const compared = await api<{ compare?: { eventsTotal: Array<number | null> } }>(
+      `/api/metrics?${range}&compare=1d`,
+    )
+    expect(compared.compare?.eventsTotal[m.i]).toBeNull()
+  })
+
+  it("refuses bad ranges and never splices parameters into SQL", async () => {
+    const bad = await fetch(`${base}/api/metrics?from=x&to=1`, {
+      headers: { authorization: `Bearer ${processor.token}` },
+    })
+    expect(bad.status).toBe(400)
+    const inject = await api<Metrics>(
+      `/api/metrics?from=${minute / 1_000 - 600}&to=${minute / 1_000 + 600}&source=${encodeURIComponent("x' OR 1=1 --")}`,
+    )
+    expect(inject.eventsTotal.every((v) => v === null)).toBe(true)
+  })
+
+  it("lists dead letters with an escaped preview and counts them by reason", async () => {
+    await send(["\u001b[2J\u001b[31m<script>alert(1)</script>", null])
+    const dl = await eventually("the dead letters", async () => {
+      const r = await api<{
+        counts: Record<string, number>
+        latest: Array<{ reason: string; preview: string }>
+      }>("/api/dead-letters?limit=10")
+      return r.latest.length >= 2 ? r : undefined
+    })
+    expect(dl.counts).toMatchObject({ undecodable: 1, empty: 1 })
+    const preview = dl.latest.find((l) => l.reason === "undecodable")?.preview ?? ""
+    expect(preview).not.toContain("\u001b")
+    expect(preview).toContain("\\u001b[2J")
+  })
+
+  it("reports health, and the pipeline's history from ingest_stats", async () => {
+    const h = await api<{ state: string; freshnessSloMs: number; lag: Array<unknown>; dataVersion: number }>(
+      "/api/health",
+    )
+    expect(h).toMatchObject({ state: "running", freshnessSloMs: 5_000 })
+    expect(h.dataVersion).toBeGreaterThan(0)
+    const now = Math.floor(Date.now() / 1_000)
+    const history = await eventually(
+      "a stats row",
+      async () => {
+        const r = await api<{ consumedPerSecond: Array<number | null> }>(
+          `/api/health/history?from=${now - 600}&to=${now + 60}&step=60`,
+        )
+        return r.consumedPerSecond.some((v) => (v ?? 0) > 0) ? r : undefined
+      },
+      20_000,
+    )
+    expect(history.consumedPerSecond.length).toBeGreaterThan(0)
+  })
+
+  it("pushes health and new data over server-sent events", async () => {
+    const controller = new AbortController()
+    const r = await fetch(`${base}/api/stream`, {
+      headers: { authorization: `Bearer ${processor.token}` },
+      signal: controller.signal,
+    })
+    expect(r.headers.get("content-type")).toMatch(/text\/event-stream/)
+    const reader = r.body?.getReader()
+    const seen = new Set<string>()
+    let text = ""
+    const started = Date.now()
+    await send([event(`sse-${Date.now()}`, "u-sse", "API", "click")])
+    while (
+      reader !== undefined &&
+      Date.now() - started < 15_000 &&
+      !(seen.has("health") && seen.has("data"))
+    ) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+      for (const m of text.matchAll(/^event: (\S+)$/gm)) seen.add(m[1] ?? "")
+    }
+    controller.abort()
+    expect([...seen]).toEqual(expect.arrayContaining(["health", "data"]))
+  })
+
+  it("login sets a session cookie that works from this origin only", async () => {
+    const wrong = await fetch(`${base}/api/login`, {
+      method: "POST",
+      body: JSON.stringify({ token: "nope" }),
+    })
+    expect(wrong.status).toBe(401)
+    const ok = await fetch(`${base}/api/login`, {
+      method: "POST",
+      body: JSON.stringify({ token: processor.token }),
+    })
+    expect(ok.status).toBe(204)
+    const cookie = ok.headers.get("set-cookie") ?? ""
+    expect(cookie).toMatch(/HttpOnly/)
+    expect(cookie).toMatch(/SameSite=Strict/)
+    const session = cookie.split(";")[0] ?? ""
+    expect((await fetch(`${base}/api/health`, { headers: { cookie: session } })).status).toBe(200)
+    expect((await fetch(`${base}/api/health`, { headers: { cookie: "rtoa_session=forged" } })).status).toBe(
+      401,
+    )
+    const crossSite = await fetch(`${base}/api/health`, {
+      headers: { cookie: session, origin: "http://evil.example" },
+    })
+    expect(crossSite.status).toBe(403)
+  })
+})
