@@ -16,7 +16,7 @@ NODE := node --disable-warning=TimeoutNegativeWarning
 SETUP_STAMP := .tools/setup.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient dlq reprocess rebuild-metrics demo test test-chaos bench typecheck lint format
+.PHONY: help setup up down clean logs ddl processor-run producer producer-high chclient console-url dlq reprocess rebuild-metrics demo test test-chaos bench typecheck lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ producer-high: $(SETUP_STAMP) ## Produce at high load (RATE=200/s by default; e.
 
 chclient: $(SETUP_STAMP) ## SQL shell (read-only); one-shot: make chclient Q="SELECT count() FROM raw_events"
 	@if [ -n "$${Q-}" ]; then $(NODE) packages/cli/src/main.ts chclient -q "$$Q"; else $(NODE) packages/cli/src/main.ts chclient; fi
+
+console-url: $(SETUP_STAMP) ## Print the operators' console sign-in link (holds the endpoint token)
+	@$(NODE) packages/cli/src/main.ts console-url
 
 dlq: $(SETUP_STAMP) ## Show the newest dead letters (LIMIT=20)
 	@$(NODE) packages/cli/src/main.ts dlq --limit "$${LIMIT:-20}"

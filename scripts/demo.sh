@@ -47,6 +47,10 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+console_url=$("${NODE[@]}" packages/cli/src/main.ts console-url)
+echo "==> demo: operators' console (open in a browser on this machine):"
+echo "    $console_url"
+
 echo "==> demo: producer at 10 events/s (log: $LOG_DIR/producer.log)"
 "${NODE[@]}" packages/producer/src/main.ts --rate 10 >"$LOG_DIR/producer.log" 2>&1 &
 pids+=($!)
@@ -56,7 +60,8 @@ q() { "${NODE[@]}" packages/cli/src/main.ts chclient -q "$1" || true; }
 while true; do
   sleep 5
   clear 2>/dev/null || true
-  echo "Real-time ops analytics demo — Ctrl-C stops everything.  Operator endpoint: http://127.0.0.1:$port (/health, /metrics)"
+  echo "Real-time ops analytics demo — Ctrl-C stops everything."
+  echo "Console: $console_url"
   echo "Query it yourself in another terminal: make chclient"
   echo
   echo "SELECT count() FROM raw_events;"

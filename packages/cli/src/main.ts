@@ -4,6 +4,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { EnvConfigLive, KafkaClientLive } from "@rtoa/core"
 import { Cause, Console, Effect, Exit, Option } from "effect"
 import { chclientInteractive, chclientOnce } from "./chclient.ts"
+import { consoleUrlCommand } from "./console-url.ts"
 import { ddlCommand } from "./ddl.ts"
 import { dlqCommand } from "./dlq.ts"
 
@@ -13,6 +14,7 @@ commands:
   ddl                       apply db/*.sql migrations (idempotent)
   chclient [-q SQL] [-f F]  SQL shell (read-only); -q runs one statement and prints it in format F
   dlq [--limit N]           show the newest dead letters (default 20)
+  console-url               print the operators' console sign-in link (holds the endpoint's token)
   reprocess --from FROM --to TO [--dry-run]
                             replay the topic's records of [FROM, TO) through the processor's stages
   rebuild-metrics --from FROM --to TO [--dry-run]
@@ -58,6 +60,8 @@ const command = (() => {
       return values.query !== undefined && values.query.trim() !== ""
         ? chclientOnce(values.query, values.format)
         : chclientInteractive
+    case "console-url":
+      return consoleUrlCommand
     case "dlq": {
       const limit = Number(values.limit ?? "20")
       if (!Number.isInteger(limit) || limit <= 0)

@@ -111,7 +111,7 @@ export const processorProgram = Effect.gen(function* () {
     const ch = yield* ClickHouse
     const health = yield* Health
     yield* Effect.logInfo(
-      `operator endpoint http://${endpoint.host}:${endpoint.port} (bearer token ${endpoint.token === undefined ? `in ${endpoint.tokenFile}` : "from PROCESSOR_HTTP_TOKEN"})`,
+      `operator endpoint http://${endpoint.host}:${endpoint.port} (bearer token ${endpoint.token === undefined ? `in ${endpoint.tokenFile}` : "from PROCESSOR_HTTP_TOKEN"}); console http://${endpoint.host}:${endpoint.port}/dashboard/ (make console-url prints a sign-in link)`,
     )
     yield* checkSchema(ch)
     const engine = yield* inspectEngine(ch)
