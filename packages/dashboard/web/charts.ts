@@ -125,12 +125,19 @@ export class Chart {
   private stacked(shown: (i: number) => boolean): { data: uPlot.AlignedData; bands: uPlot.Band[] } {
     const n = this.x.length
     const acc = new Array<number>(n).fill(0)
+    // A point where no stacked series has data stays a gap, as the free lines show it.
+    const some = new Array<boolean>(n).fill(false)
+    this.lines.forEach((l, i) => {
+      if (l.stack && shown(i))
+        for (let j = 0; j < n; j++) if ((this.raw[i]?.[j] ?? null) !== null) some[j] = true
+    })
     const edges: number[] = []
     const ys = this.lines.map((l, i) => {
       const vals = this.raw[i] ?? []
       if (!l.stack || !shown(i)) return Array.from({ length: n }, (_, j) => vals[j] ?? null)
       edges.push(i + 1)
       return Array.from({ length: n }, (_, j) => {
+        if (!some[j]) return null
         const sum = (acc[j] ?? 0) + (vals[j] ?? 0)
         acc[j] = sum
         return sum

@@ -21,6 +21,9 @@ export function toolbar(onChange: () => void): HTMLElement {
       const r = currentRange()
       from.value = toLocalInput(r.from)
       to.value = toLocalInput(r.to)
+      // Until "套用", the panels keep showing (and refreshing) the range they had.
+      view.from = r.from
+      view.to = r.to
       view.preset = "custom"
       mark()
       return
