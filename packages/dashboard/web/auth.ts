@@ -6,15 +6,15 @@
 import { login } from "./client.ts"
 import { h, setText } from "./dom.ts"
 
-/** The token from the URL fragment, if any; the fragment is removed either way. */
+/** The token from the URL fragment (#token=...), which is then removed from the address bar. */
 export function takeFragmentToken(): string | null {
   const frag = location.hash.replace(/^#/, "")
   if (!frag) return null
   // Parsed by hand: URLSearchParams would turn a "+" of a base64 token into a space.
   const pair = frag.split("&").find((p) => p.startsWith("token="))
+  if (pair === undefined) return null // an anchor such as #alerts stays
   // Never leave the token in the address bar, the history or a screenshot.
   history.replaceState(history.state, "", location.pathname + location.search)
-  if (pair === undefined) return null
   try {
     return decodeURIComponent(pair.slice("token=".length))
   } catch {
@@ -68,8 +68,9 @@ export class LoginForm {
     return this.dialog.open
   }
 
-  show(message = ""): void {
-    setText(this.message, message)
+  /** Opens the form; a later bare show() (another 401) keeps the message already there. */
+  show(message?: string): void {
+    if (message !== undefined || !this.dialog.open) setText(this.message, message ?? "")
     if (!this.dialog.open) this.dialog.showModal()
     this.input.focus()
   }
