@@ -6,9 +6,10 @@ import { findWorkspaceRoot, makeKafka } from "@rtoa/core"
 import { mulberry32 } from "@rtoa/producer"
 import { Cause, Console, Duration, Effect, Exit, Fiber, Option, Ref, Schedule as Sched } from "effect"
 import { keepBrokerLog, logTails, verdictFiles, writeVerdict } from "./artifacts.ts"
+import { catchUp } from "./catchup.ts"
 import { compare } from "./compare.ts"
 import { diffEvents } from "./event-diff.ts"
-import { groupProgress, observe, queryRows, storedPositions, waitHealthy } from "./observe.ts"
+import { groupProgress, observe, storedPositions, waitHealthy } from "./observe.ts"
 import { ChaosError, type Proc, runCommand, runNode, scopedNode, startNode, waitExit } from "./procs.ts"
 import { makeSchedule, profiles } from "./scenario.ts"
 import { supervise } from "./supervisor.ts"
@@ -226,17 +227,8 @@ const program = Effect.gen(function* () {
   yield* guarded(waitHealthy(port))
   yield* log(`catching up to ${expected.validDistinct} distinct valid events`)
   yield* guarded(
-    queryRows(port, "SELECT count() AS n FROM raw_events FINAL").pipe(
-      Effect.flatMap((rows) =>
-        Number(rows[0]?.n) >= expected.validDistinct
-          ? Effect.void
-          : Effect.fail(new ChaosError({ message: `caught up to ${rows[0]?.n}` })),
-      ),
-      Effect.retry(Sched.spaced("1 second").pipe(Sched.upTo("180 seconds"))),
-      Effect.catchAll((e) => log(`not caught up: ${e.message}`)),
-    ),
+    catchUp({ port, kafka, groupId, topic, target: expected.validDistinct, timeoutMs: 240_000, log }),
   )
-  yield* Effect.sleep("3 seconds")
 
   yield* step("read ClickHouse and the topics")
   const { observed, topicEvents } = yield* observe(port, kafka, topic, dlqTopic)

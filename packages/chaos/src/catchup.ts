@@ -1,0 +1,73 @@
+import { Effect } from "effect"
+import type { Kafka } from "kafkajs"
+import { groupProgress, type PartitionProgress, queryRows } from "./observe.ts"
+
+/** Records of the topic the group has not committed yet; undefined if the offsets are unknown. */
+export const groupLag = (progress: ReadonlyArray<PartitionProgress>): number | undefined =>
+  progress.length === 0
+    ? undefined
+    : progress.reduce((n, p) => n + Math.max(0, p.end - Math.max(0, p.committed)), 0)
+
+export interface CatchUpSettings {
+  readonly port: number
+  readonly kafka: Kafka
+  readonly groupId: string
+  readonly topic: string
+  /** Distinct valid events the truth says raw_events must hold. */
+  readonly target: number
+  readonly timeoutMs: number
+  readonly log: (line: string) => Effect.Effect<void>
+}
+
+const count = (port: number, sql: string) =>
+  queryRows(port, sql).pipe(
+    Effect.map((rows) => Number(rows[0]?.n ?? 0)),
+    Effect.orElseSucceed(() => -1),
+  )
+
+const metricsEvents =
+  "SELECT sum(e) AS n FROM (SELECT uniqExactMerge(event_count_state) AS e FROM metrics_minutely GROUP BY time_window)"
+
+/**
+ * Waits until the processor is done: raw_events holds every valid event AND the group has
+ * committed every partition to its end. The row count alone is not enough: a processor killed
+ * between its raw_events insert and its metrics insert or dead-letter publish leaves the rows
+ * counted while its batch is uncommitted; only the replay by the next processor (after the dead
+ * members' session timeout) completes it. A commit comes only after every sink acknowledged.
+ * Returns whether it caught up; on a timeout the comparison still runs and shows what is missing.
+ */
+export const catchUp = (s: CatchUpSettings) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + s.timeoutMs
+    let rowsComplete = false
+    for (;;) {
+      const raw = yield* count(s.port, "SELECT count() AS n FROM raw_events FINAL")
+      const progress = yield* groupProgress(s.kafka, s.groupId, s.topic).pipe(Effect.orElseSucceed(() => []))
+      const lag = groupLag(progress)
+      if (raw >= s.target && !rowsComplete) {
+        rowsComplete = true
+        // Where the suite used to stop waiting (row count, then 3 s): is the work really done then?
+        yield* Effect.sleep("3 seconds")
+        const later = groupLag(
+          yield* groupProgress(s.kafka, s.groupId, s.topic).pipe(Effect.orElseSucceed(() => [])),
+        )
+        const metrics = yield* count(s.port, metricsEvents)
+        yield* s.log(
+          `raw_events holds all ${s.target} events; 3 s later: group lag ${later ?? "?"} record(s), metrics_minutely ${metrics} events`,
+        )
+        continue
+      }
+      if (raw >= s.target && lag === 0) {
+        yield* s.log(`caught up: ${raw} distinct events, every partition committed to its end`)
+        return true
+      }
+      if (Date.now() >= deadline) {
+        const offsets = progress.map((p) => `${p.partition}: ${p.committed}/${p.end}`).join(", ")
+        yield* s.log(
+          `not caught up within ${s.timeoutMs / 1_000} s: raw_events FINAL ${raw} of ${s.target}, group lag ${lag ?? "?"} (committed/end ${offsets || "unknown"})`,
+        )
+        return false
+      }
+      yield* Effect.sleep("1 second")
+    }
+  })
