@@ -23,12 +23,17 @@ export const tailLines = (file: string, n: number): Array<string> => {
   }
 }
 
-/** Logs a verdict quotes the end of, by the name shown. */
+// Stack frames (kafkajs logs one per retry) would crowd out the lines that say what happened.
+const stackFrame = /^\s+at /
+
+/** Logs a verdict quotes the end of, by the name shown, without stack frames. */
 export const logTails = (work: string, n = 25): Record<string, ReadonlyArray<string>> =>
   Object.fromEntries(
     ["processor.log", "producer.log", "broker.log"].map((name) => [
       name,
-      tailLines(path.join(work, name), n),
+      tailLines(path.join(work, name), n * 8)
+        .filter((l) => !stackFrame.test(l))
+        .slice(-n),
     ]),
   )
 

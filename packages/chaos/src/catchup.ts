@@ -41,8 +41,9 @@ export const catchUp = (s: CatchUpSettings) =>
     const deadline = Date.now() + s.timeoutMs
     let rowsComplete = false
     for (;;) {
-      const raw = yield* count(s.port, "SELECT count() AS n FROM raw_events FINAL")
+      // Offsets first: rows counted after a commit include everything that commit covers.
       const progress = yield* groupProgress(s.kafka, s.groupId, s.topic).pipe(Effect.orElseSucceed(() => []))
+      const raw = yield* count(s.port, "SELECT count() AS n FROM raw_events FINAL")
       const lag = groupLag(progress)
       if (raw >= s.target && !rowsComplete) {
         rowsComplete = true
@@ -60,6 +61,14 @@ export const catchUp = (s: CatchUpSettings) =>
       if (raw >= s.target && lag === 0) {
         yield* s.log(`caught up: ${raw} distinct events, every partition committed to its end`)
         return true
+      }
+      // Everything committed means every sink acknowledged every record: waiting longer cannot
+      // bring the missing rows, so compare now and let the verdict name them.
+      if (raw >= 0 && lag === 0) {
+        yield* s.log(
+          `processor committed every partition to its end, but raw_events FINAL holds ${raw} of ${s.target}`,
+        )
+        return false
       }
       if (Date.now() >= deadline) {
         const offsets = progress.map((p) => `${p.partition}: ${p.committed}/${p.end}`).join(", ")

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { keepBrokerLog, tailLines, writeVerdict } from "../src/artifacts.ts"
+import { keepBrokerLog, logTails, tailLines, writeVerdict } from "../src/artifacts.ts"
 import { compare, type Observed } from "../src/compare.ts"
 import { diffEvents } from "../src/event-diff.ts"
 import { formatRanges, parsePositionKey, toRanges } from "../src/positions.ts"
@@ -206,5 +206,19 @@ describe("work directory helpers", () => {
     keepBrokerLog(path.join(work, "kafka-data"), work)
     expect(fs.readFileSync(path.join(work, "broker.log"), "utf8")).toBe("broker\n")
     expect(() => keepBrokerLog(path.join(work, "none"), work)).not.toThrow()
+  })
+})
+
+describe("log tails", () => {
+  it("leaves out stack frames", () => {
+    const work = tmp()
+    fs.writeFileSync(
+      path.join(work, "processor.log"),
+      ["processor running", "Error: boom", "    at f (x.js:1:1)", "    at g (y.js:2:2)", "restarting"].join(
+        "\n",
+      ),
+    )
+    expect(logTails(work, 3)["processor.log"]).toEqual(["processor running", "Error: boom", "restarting"])
+    expect(logTails(work)["broker.log"]).toEqual([])
   })
 })
