@@ -4,9 +4,9 @@ import * as path from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
 import { findWorkspaceRoot, makeKafka } from "@rtoa/core"
 import { mulberry32 } from "@rtoa/producer"
-import { Cause, Console, Duration, Effect, Exit, Fiber, Option, Ref, Schedule as Sched } from "effect"
+import { Cause, Console, Duration, Effect, Exit, Fiber, Option, Ref } from "effect"
 import { keepBrokerLog, logTails, verdictFiles, writeVerdict } from "./artifacts.ts"
-import { catchUp } from "./catchup.ts"
+import { catchUp, stallWatch } from "./catchup.ts"
 import { compare } from "./compare.ts"
 import { diffEvents } from "./event-diff.ts"
 import { groupProgress, observe, storedPositions, waitHealthy } from "./observe.ts"
@@ -214,20 +214,35 @@ const program = Effect.gen(function* () {
 
   // Let the kills still due happen (the backlog keeps the processor busy).
   yield* step("wait for the remaining kills")
+  const kills = schedule.killsAt.length
+  const killsStalled = stallWatch(180_000, 1_200_000, Date.now())
   yield* guarded(
-    Ref.get(killsDone).pipe(
-      Effect.filterOrFail(
-        (n) => n >= schedule.killsAt.length,
-        (n) => new ChaosError({ message: `${n} of ${schedule.killsAt.length} kills done after 240 s` }),
-      ),
-      Effect.retry(Sched.spaced("500 millis").pipe(Sched.upTo("240 seconds"))),
-    ),
+    Effect.gen(function* () {
+      for (;;) {
+        const done = yield* Ref.get(killsDone)
+        if (done >= kills) return
+        // One kill cycle is at most ~2 min (health 90 s, progress 30 s): 3 min without one is stuck.
+        const why = killsStalled(kills - done, Date.now())
+        if (why !== undefined)
+          return yield* new ChaosError({ message: `${done} of ${kills} kills done (${why})` })
+        yield* Effect.sleep("500 millis")
+      }
+    }),
   )
   yield* step("wait for the processor to catch up")
   yield* guarded(waitHealthy(port))
   yield* log(`catching up to ${expected.validDistinct} distinct valid events`)
   yield* guarded(
-    catchUp({ port, kafka, groupId, topic, target: expected.validDistinct, timeoutMs: 240_000, log }),
+    catchUp({
+      port,
+      kafka,
+      groupId,
+      topic,
+      target: expected.validDistinct,
+      stallMs: 120_000,
+      capMs: 1_200_000,
+      log,
+    }),
   )
 
   yield* step("read ClickHouse and the topics")
