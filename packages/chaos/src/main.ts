@@ -4,22 +4,29 @@ import * as path from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
 import { findWorkspaceRoot, kafkaPlaintextEnv, makeKafka } from "@rtoa/core"
 import { mulberry32 } from "@rtoa/producer"
-import { Console, Duration, Effect, Fiber, Ref, Schedule as Sched } from "effect"
+import { Cause, Console, Duration, Effect, Exit, Fiber, Option, Ref } from "effect"
+import { keepBrokerLog, logTails, verdictFiles, writeVerdict } from "./artifacts.ts"
+import { catchUp, stallWatch } from "./catchup.ts"
 import { compare } from "./compare.ts"
-import { observe, queryRows, waitHealthy } from "./observe.ts"
+import { diffEvents } from "./event-diff.ts"
+import { groupProgress, observe, storedPositions, waitHealthy } from "./observe.ts"
 import { ChaosError, type Proc, runCommand, runNode, scopedNode, startNode, waitExit } from "./procs.ts"
 import { makeSchedule, profiles } from "./scenario.ts"
+import { supervise } from "./supervisor.ts"
 import { readTruth } from "./truth.ts"
+import { deadLetterRanges, minuteDeltas, type Verdict } from "./verdict.ts"
 
 /**
  * The chaos suite (`make test-chaos`, PROFILE=ci|full): a producer run with duplicates and
  * malformed messages and a ground-truth log; the processor SIGKILLed at random moments and
  * restarted with 1-3 group members (rebalances); the broker restarted once; then ClickHouse and
- * the dead-letter topic compared with the truth. Exit 1 on any difference.
+ * the dead-letter topic compared with the truth. Exit 1 on any difference. Every run, passed or
+ * failed at any step, leaves verdict.txt and verdict.json in its work directory.
  */
 
 const root = findWorkspaceRoot()
-const profile = profiles[process.env.PROFILE ?? "ci"]
+const profileName = process.env.PROFILE ?? "ci"
+const profile = profiles[profileName]
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31)
 const port = Number(process.env.CHAOS_HTTP_PORT ?? 18_224)
 const brokerPort = Number(process.env.CHAOS_KAFKA_PORT ?? 19_192)
@@ -27,27 +34,59 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-chaos-"))
 const runId = `chaos-${seed}`
 // Kill and restart jitter from the seed too, so CHAOS_SEED replays the same timing decisions.
 const jitter = mulberry32(seed ^ 0x5bd1e995)
+const kafkaData = path.join(work, "kafka-data")
+const topic = `${runId}-events`
+const dlqTopic = `${runId}-dlq`
+const groupId = `${runId}-group`
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   // The chaos broker is plaintext, whatever security .env configures for the real one.
   ...kafkaPlaintextEnv,
   RTOA_HOME: root,
-  DATA_DIR: path.join(work, "kafka-data"),
+  DATA_DIR: kafkaData,
   KAFKA_BROKERS: `127.0.0.1:${brokerPort}`,
-  KAFKA_TOPIC: `${runId}-events`,
-  KAFKA_DLQ_TOPIC: `${runId}-dlq`,
-  KAFKA_GROUP_ID: `${runId}-group`,
+  KAFKA_TOPIC: topic,
+  KAFKA_DLQ_TOPIC: dlqTopic,
+  KAFKA_GROUP_ID: groupId,
   KAFKA_TOPIC_PARTITIONS: "3",
   CLICKHOUSE_URL: "",
   CLICKHOUSE_DATA_PATH: path.join(work, "chdb"),
   PROCESSOR_HTTP_PORT: String(port),
   PROCESSOR_CONSUMER_STAGGER_MS: "1500",
   BATCH_MAX_WAIT_MS: "200",
+  // The verdict reads every raw_events row (event_id and position) when counts differ.
+  QUERY_MAX_ROWS: "5000000",
+  QUERY_TIMEOUT_SECONDS: "120",
 }
+const kafka = makeKafka({
+  brokers: [String(env.KAFKA_BROKERS)],
+  clientId: "chaos",
+  topic,
+  dlqTopic,
+  groupId: "chaos",
+  partitions: 3,
+})
 const script = (p: string) => path.join(root, p)
 const kafkaSh = (command: string) => runCommand("bash", [script("scripts/kafka.sh"), command], env)
-const log = (line: string) => Console.log(`[chaos +${((Date.now() - started) / 1_000).toFixed(1)}s] ${line}`)
+const runStarted = Date.now()
 let started = Date.now()
+// What the verdict reports however the run ends: the step reached and the timed log lines.
+const state = {
+  step: "check the settings",
+  timeline: [] as Array<string>,
+  brokerUp: false,
+  verdictWritten: false,
+}
+const log = (line: string) =>
+  Effect.suspend(() => {
+    const stamped = `+${((Date.now() - started) / 1_000).toFixed(1)}s ${line}`
+    state.timeline.push(stamped)
+    return Console.log(`[chaos ${stamped}]`)
+  })
+const step = (name: string) =>
+  Effect.sync(() => {
+    state.step = name
+  })
 
 const startProcessor = (members: number): Proc =>
   startNode(
@@ -58,69 +97,44 @@ const startProcessor = (members: number): Proc =>
     path.join(work, "processor.log"),
   )
 
-/** Runs processors until `stop`: kills on schedule, restarts whatever dies. Returns the live one. */
-const supervise = (
-  killsAt: ReadonlyArray<number>,
-  consumers: ReadonlyArray<number>,
-  rate: number,
-  current: Ref.Ref<Proc | undefined>,
-  killsDone: Ref.Ref<number>,
-) =>
+const baseVerdict = (ok: boolean) => ({
+  ok,
+  seed,
+  profile: profileName,
+  work,
+  durationSeconds: (Date.now() - runStarted) / 1_000,
+  step: state.step,
+  timeline: state.timeline,
+})
+
+const save = (verdict: Verdict) =>
+  Effect.sync(() => {
+    keepBrokerLog(kafkaData, work)
+    state.verdictWritten = true
+    return writeVerdict({ ...verdict, logTails: logTails(work) })
+  })
+
+/** An early end (a step failed, timed out or was interrupted): the step, why, and the logs. */
+const saveFailure = (cause: Cause.Cause<unknown>) =>
   Effect.gen(function* () {
-    let starts = 0
-    let kills = 0
-    for (;;) {
-      const members = consumers[starts % consumers.length] ?? 1
-      const proc = startProcessor(members)
-      starts += 1
-      yield* Ref.set(current, proc)
-      yield* log(
-        `processor started (pid ${proc.child.pid}, ${members} group member${members > 1 ? "s" : ""})`,
-      )
-      const killAt = killsAt[kills]
-      // Kill at the scheduled moment, but only after this processor has visibly worked (about two
-      // seconds of traffic ingested since it came up), so every kill lands mid-stream.
-      const ingestedNow = queryRows(port, "SELECT count() AS n FROM raw_events").pipe(
-        Effect.map((rows) => Number(rows[0]?.n ?? 0)),
-      )
-      const killWhenDue = Effect.gen(function* () {
-        if (killAt === undefined) return yield* Effect.never
-        yield* waitHealthy(port)
-        const atStart = yield* ingestedNow
-        yield* ingestedNow.pipe(
-          Effect.filterOrFail(
-            (n) => n >= atStart + 2 * rate,
-            () => new ChaosError({ message: "no progress yet" }),
-          ),
-          Effect.retry(Sched.spaced("200 millis").pipe(Sched.upTo("30 seconds"))),
-          Effect.ignore,
-        )
-        const due = Math.max(killAt, Date.now() - started) + Math.floor(jitter() * 1_500)
-        yield* Effect.sleep(Duration.millis(due - (Date.now() - started)))
-        return { _tag: "kill" as const }
-      })
-      const outcome = yield* Effect.race(
-        Effect.map(waitExit(proc), (code) => ({ _tag: "exited" as const, code })),
-        killWhenDue,
-      )
-      if (outcome._tag === "kill") {
-        const ingested = yield* queryRows(port, "SELECT count() AS n FROM raw_events FINAL").pipe(
-          Effect.map((rows) => String(rows[0]?.n ?? "?")),
-          Effect.orElseSucceed(() => "?"),
-        )
-        proc.child.kill("SIGKILL")
-        yield* waitExit(proc)
-        kills += 1
-        yield* Ref.set(killsDone, kills)
-        yield* log(
-          `SIGKILL ${kills}/${killsAt.length} (pid ${proc.child.pid}) with ${ingested} distinct events ingested`,
-        )
-        yield* Effect.sleep(Duration.millis(300 + Math.floor(jitter() * 1_200)))
-      } else {
-        yield* log(`processor exited by itself (${outcome.code}); restarting`)
-        yield* Effect.sleep("1 second")
-      }
-    }
+    const failure = Option.match(Cause.failureOption(cause), {
+      onNone: () => (Cause.isInterruptedOnly(cause) ? "interrupted" : Cause.pretty(cause)),
+      onSome: (e) => (e instanceof ChaosError ? e.message : String(e)),
+    })
+    const offsets = state.brokerUp
+      ? yield* groupProgress(kafka, groupId, topic).pipe(Effect.timeout("10 seconds"), Effect.option)
+      : Option.none()
+    yield* save({
+      ...baseVerdict(false),
+      failure,
+      checks: [],
+      failedChecks: [],
+      ...(Option.isSome(offsets) ? { groupOffsets: offsets.value } : {}),
+      logTails: {},
+    })
+    yield* Console.log(
+      `chaos FAILED at step "${state.step}": ${failure}\nverdict: ${verdictFiles(work).text}`,
+    )
   })
 
 const program = Effect.gen(function* () {
@@ -131,14 +145,33 @@ const program = Effect.gen(function* () {
   yield* Console.log(
     `chaos profile=${profile.name} seed=${seed} events=${profile.events} rate=${profile.rate}/s kills=${schedule.killsAt.length} broker-restart=${schedule.brokerRestartAt !== undefined} work=${work}`,
   )
-  yield* Effect.acquireRelease(kafkaSh("start"), () => kafkaSh("clean").pipe(Effect.ignore))
+  yield* step("start the broker")
+  yield* Effect.acquireRelease(kafkaSh("start"), () =>
+    Effect.sync(() => keepBrokerLog(kafkaData, work)).pipe(Effect.zipRight(kafkaSh("clean")), Effect.ignore),
+  )
+  state.brokerUp = true
+  yield* step("create the tables")
   yield* runNode(script("packages/cli/src/main.ts"), ["ddl"], env)
 
+  yield* step("produce, with kills and a broker restart")
   started = Date.now()
   const current = yield* Ref.make<Proc | undefined>(undefined)
   const killsDone = yield* Ref.make(0)
   const supervisor = yield* Effect.fork(
-    supervise(schedule.killsAt, schedule.consumers, profile.rate, current, killsDone),
+    supervise(
+      {
+        killsAt: schedule.killsAt,
+        consumers: schedule.consumers,
+        rate: profile.rate,
+        port,
+        jitter,
+        elapsedMs: () => Date.now() - started,
+        log,
+        start: startProcessor,
+      },
+      current,
+      killsDone,
+    ),
   )
   yield* Effect.addFinalizer(() =>
     Fiber.interrupt(supervisor).pipe(
@@ -146,26 +179,20 @@ const program = Effect.gen(function* () {
       Effect.flatMap((p) => Effect.sync(() => p?.child.exitCode === null && p.child.kill("SIGKILL"))),
     ),
   )
+  // Each wait below also ends as soon as the supervisor fails (a processor that never got healthy).
+  const guarded = <A, E>(wait: Effect.Effect<A, E>) => Effect.raceFirst(wait, Fiber.join(supervisor))
   const producer = yield* scopedNode(
     "producer",
     script("packages/producer/src/main.ts"),
     [
-      "--total",
-      String(profile.events),
-      "--rate",
-      String(profile.rate),
-      "--duplicates",
-      String(profile.duplicateRatio),
-      "--malformed",
-      String(profile.malformedRatio),
-      "--truth",
-      truthFile,
-      "--seed",
-      String(seed),
+      ...["--total", String(profile.events), "--rate", String(profile.rate)],
+      ...["--duplicates", String(profile.duplicateRatio), "--malformed", String(profile.malformedRatio)],
+      ...["--truth", truthFile, "--seed", String(seed)],
     ],
     env,
     path.join(work, "producer.log"),
   )
+  const brokerRestart = yield* Ref.make<string | undefined>(undefined)
   if (schedule.brokerRestartAt !== undefined) {
     const at = schedule.brokerRestartAt
     yield* Effect.fork(
@@ -176,51 +203,86 @@ const program = Effect.gen(function* () {
         yield* Effect.sleep("2 seconds")
         yield* kafkaSh("start")
         yield* log("broker: restarted")
-      }).pipe(Effect.orDie),
+      }).pipe(Effect.catchAll((e) => Ref.set(brokerRestart, `broker restart failed: ${e.message}`))),
     )
   }
-  const producerExit = yield* waitExit(producer)
+  const producerExit = yield* guarded(waitExit(producer))
   yield* log(`producer finished (exit ${producerExit})`)
+  const brokerProblem = yield* Ref.get(brokerRestart)
+  if (brokerProblem !== undefined) return yield* new ChaosError({ message: brokerProblem })
   if (producerExit !== 0)
-    return yield* new ChaosError({ message: `producer failed; see ${work}/producer.log` })
+    return yield* new ChaosError({ message: `producer failed (exit ${producerExit}); see producer.log` })
   const expected = yield* Effect.promise(() => readTruth(truthFile))
 
-  // Let the kills still due happen (the backlog keeps the processor busy), then wait until the
-  // live processor has caught up.
-  yield* Ref.get(killsDone).pipe(
-    Effect.filterOrFail(
-      (n) => n >= schedule.killsAt.length,
-      () => new ChaosError({ message: "kills pending" }),
-    ),
-    Effect.retry(Sched.spaced("500 millis").pipe(Sched.upTo("240 seconds"))),
+  // Let the kills still due happen (the backlog keeps the processor busy).
+  yield* step("wait for the remaining kills")
+  const kills = schedule.killsAt.length
+  const killsStalled = stallWatch(180_000, 1_200_000, Date.now())
+  yield* guarded(
+    Effect.gen(function* () {
+      for (;;) {
+        const done = yield* Ref.get(killsDone)
+        if (done >= kills) return
+        // One kill cycle is at most ~2 min (health 90 s, progress 30 s): 3 min without one is stuck.
+        const why = killsStalled(kills - done, Date.now())
+        if (why !== undefined)
+          return yield* new ChaosError({ message: `${done} of ${kills} kills done (${why})` })
+        yield* Effect.sleep("500 millis")
+      }
+    }),
   )
-  yield* waitHealthy(port)
+  yield* step("wait for the processor to catch up")
+  yield* guarded(waitHealthy(port))
   yield* log(`catching up to ${expected.validDistinct} distinct valid events`)
-  yield* queryRows(port, "SELECT count() AS n FROM raw_events FINAL").pipe(
-    Effect.flatMap((rows) =>
-      Number(rows[0]?.n) >= expected.validDistinct
-        ? Effect.void
-        : Effect.fail(new ChaosError({ message: `caught up to ${rows[0]?.n}` })),
-    ),
-    Effect.retry(Sched.spaced("1 second").pipe(Sched.upTo("180 seconds"))),
-    Effect.catchAll((e) => log(`not caught up: ${e.message}`)),
+  yield* guarded(
+    catchUp({
+      port,
+      kafka,
+      groupId,
+      topic,
+      target: expected.validDistinct,
+      stallMs: 120_000,
+      capMs: 1_200_000,
+      log,
+    }),
   )
-  yield* Effect.sleep("3 seconds")
-  const kafka = makeKafka({
-    brokers: [String(env.KAFKA_BROKERS)],
-    clientId: "chaos",
-    topic: String(env.KAFKA_TOPIC),
-    dlqTopic: String(env.KAFKA_DLQ_TOPIC),
-    groupId: "chaos",
-    partitions: 3,
-  })
-  const observed = yield* observe(port, kafka, String(env.KAFKA_TOPIC), String(env.KAFKA_DLQ_TOPIC))
+
+  yield* step("read ClickHouse and the topics")
+  const { observed, topicEvents } = yield* observe(port, kafka, topic, dlqTopic)
   const result = compare(expected, observed)
-  yield* Console.log(`\n${result.report}\n`)
+  const groupOffsets = yield* groupProgress(kafka, groupId, topic).pipe(Effect.option)
+  const eventsDiffer = observed.rawFinal !== expected.validDistinct || result.minutesDiffering.length > 0
+  // Naming the events is a bonus: if reading every row fails, the verdict still has the counts.
+  const stored = eventsDiffer
+    ? yield* storedPositions(port).pipe(
+        Effect.tapError((e) => log(`could not list raw_events to name the differing events: ${e.message}`)),
+        Effect.option,
+      )
+    : Option.none()
+  const events = Option.isSome(stored) ? diffEvents(expected.ids, topicEvents, stored.value) : undefined
+  yield* step("done")
+  const text = yield* save({
+    ...baseVerdict(result.ok),
+    checks: result.checks,
+    failedChecks: result.checks.filter((c) => !c.pass),
+    minutes: { compared: result.minutesCompared, differing: minuteDeltas(result.minutesDiffering) },
+    ...(events === undefined ? {} : { events }),
+    deadLetters: deadLetterRanges(observed.notDeadLettered, observed.wronglyDeadLettered),
+    ...(Option.isSome(groupOffsets) ? { groupOffsets: groupOffsets.value } : {}),
+    report: result.report,
+    logTails: {},
+  })
+  yield* Console.log(result.ok ? `\n${result.report}\n` : `\n${text}`)
   yield* Console.log(
-    `chaos ${result.ok ? "PASSED" : "FAILED"}: ${expected.sent} sent (${expected.duplicates} duplicates, ${expected.malformed} malformed), ${schedule.killsAt.length} SIGKILLs, broker restarted ${schedule.brokerRestartAt === undefined ? "0" : "1"}x; logs in ${work}`,
+    `chaos ${result.ok ? "PASSED" : "FAILED"}: ${expected.sent} sent (${expected.duplicates} duplicates, ${expected.malformed} malformed), ${schedule.killsAt.length} SIGKILLs, broker restarted ${schedule.brokerRestartAt === undefined ? "0" : "1"}x; verdict and logs in ${work}`,
   )
   if (!result.ok) return yield* new ChaosError({ message: "ClickHouse differs from the ground truth" })
 })
 
-program.pipe(Effect.scoped, NodeRuntime.runMain)
+program.pipe(
+  Effect.onExit((exit) =>
+    Exit.isFailure(exit) && !state.verdictWritten ? saveFailure(exit.cause) : Effect.void,
+  ),
+  Effect.scoped,
+  NodeRuntime.runMain,
+)

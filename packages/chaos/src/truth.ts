@@ -5,6 +5,8 @@ import * as readline from "node:readline"
 export interface Expected {
   readonly sent: number
   readonly validDistinct: number
+  /** The distinct valid event_ids, to name the missing and extra ones when counts differ. */
+  readonly ids: ReadonlySet<string>
   readonly duplicates: number
   readonly malformed: number
   /** Sends abandoned by the producer: the broker may or may not have them. */
@@ -55,5 +57,5 @@ export const readTruth = async (file: string): Promise<Expected> => {
     m.users.add(line.user_id)
   }
   const perMinute = new Map([...minutes].map(([k, v]) => [k, { events: v.events.size, users: v.users.size }]))
-  return { sent, validDistinct: ids.size, duplicates, malformed, unacked, perMinute }
+  return { sent, validDistinct: ids.size, ids, duplicates, malformed, unacked, perMinute }
 }

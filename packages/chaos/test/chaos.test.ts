@@ -38,10 +38,12 @@ describe("chaos ground truth", () => {
       rawFinal: 1,
       rawPhysical: 2,
       perMinute: new Map([["2026-11-25 10:00:00", { events: 1, users: 1 }]]),
+      rawPerMinute: new Map([["2026-11-25 10:00:00", 1]]),
       deadLetterRecords: 0,
       deadLetterDistinct: 0,
       malformedInTopic: 0,
-      deadLetterMismatches: 0,
+      notDeadLettered: [],
+      wronglyDeadLettered: [],
     }
     expect(compare(expected, same).ok).toBe(true)
     expect(
@@ -50,7 +52,8 @@ describe("chaos ground truth", () => {
     ).toBe(false)
     expect(compare(expected, { ...same, rawFinal: 2 }).ok).toBe(false)
     expect(compare(expected, { ...same, deadLetterDistinct: 1 }).ok).toBe(false)
-    expect(compare(expected, { ...same, deadLetterMismatches: 1 }).ok).toBe(false)
+    expect(compare(expected, { ...same, notDeadLettered: [{ partition: 0, offset: 3 }] }).ok).toBe(false)
+    expect(compare(expected, { ...same, wronglyDeadLettered: [{ partition: 1, offset: 4 }] }).ok).toBe(false)
     // A producer resend of a malformed record is in the topic twice and dead-lettered twice: fine.
     expect(compare(expected, { ...same, malformedInTopic: 1, deadLetterDistinct: 1 }).ok).toBe(true)
     const oneMalformed = await readTruth(truthFile([{ kind: "malformed", defect: "empty_object" }]))
