@@ -13,6 +13,7 @@ import { groupProgress, observe, storedPositions, waitHealthy } from "./observe.
 import { ChaosError, type Proc, runCommand, runNode, scopedNode, startNode, waitExit } from "./procs.ts"
 import { makeSchedule, profiles } from "./scenario.ts"
 import { supervise } from "./supervisor.ts"
+import { chaosToken } from "./token.ts"
 import { readTruth } from "./truth.ts"
 import { deadLetterRanges, minuteDeltas, type Verdict } from "./verdict.ts"
 
@@ -52,6 +53,7 @@ const env: NodeJS.ProcessEnv = {
   CLICKHOUSE_URL: "",
   CLICKHOUSE_DATA_PATH: path.join(work, "chdb"),
   PROCESSOR_HTTP_PORT: String(port),
+  PROCESSOR_HTTP_TOKEN: chaosToken,
   PROCESSOR_CONSUMER_STAGGER_MS: "1500",
   BATCH_MAX_WAIT_MS: "200",
   // The verdict reads every raw_events row (event_id and position) when counts differ.
@@ -187,6 +189,7 @@ const program = Effect.gen(function* () {
     [
       ...["--total", String(profile.events), "--rate", String(profile.rate)],
       ...["--duplicates", String(profile.duplicateRatio), "--malformed", String(profile.malformedRatio)],
+      ...["--poison", String(profile.poisonRatio)],
       ...["--truth", truthFile, "--seed", String(seed)],
     ],
     env,
@@ -274,7 +277,7 @@ const program = Effect.gen(function* () {
   })
   yield* Console.log(result.ok ? `\n${result.report}\n` : `\n${text}`)
   yield* Console.log(
-    `chaos ${result.ok ? "PASSED" : "FAILED"}: ${expected.sent} sent (${expected.duplicates} duplicates, ${expected.malformed} malformed), ${schedule.killsAt.length} SIGKILLs, broker restarted ${schedule.brokerRestartAt === undefined ? "0" : "1"}x; verdict and logs in ${work}`,
+    `chaos ${result.ok ? "PASSED" : "FAILED"}: ${expected.sent} sent (${expected.duplicates} duplicates, ${expected.malformed} malformed incl. poison), ${schedule.killsAt.length} SIGKILLs, broker restarted ${schedule.brokerRestartAt === undefined ? "0" : "1"}x; verdict and logs in ${work}`,
   )
   if (!result.ok) return yield* new ChaosError({ message: "ClickHouse differs from the ground truth" })
 })

@@ -1,17 +1,20 @@
-import { decodeEvent, parseJsonEachRow, postProcessorQuery, processorHealthy } from "@rtoa/core"
+import { decodeMessage, parseJsonEachRow, postProcessorQuery, processorHealthy } from "@rtoa/core"
 import { Effect, Either, Schedule } from "effect"
 import type { Kafka, KafkaMessage } from "kafkajs"
 import type { Observed } from "./compare.ts"
 import { type Position, parsePositionKey, positionKey } from "./positions.ts"
 import { ChaosError } from "./procs.ts"
+import { chaosToken } from "./token.ts"
 
 /** Rows of a query through the processor's read-only /query endpoint. */
 export const queryRows = (port: number, sql: string, timeoutMs = 10_000) =>
   Effect.tryPromise({
     try: () =>
-      postProcessorQuery(`http://127.0.0.1:${port}`, sql, { format: "JSONEachRow", timeoutMs }).then(
-        parseJsonEachRow,
-      ),
+      postProcessorQuery(`http://127.0.0.1:${port}`, sql, {
+        format: "JSONEachRow",
+        timeoutMs,
+        token: chaosToken,
+      }).then(parseJsonEachRow),
     catch: (e) => new ChaosError({ message: `query failed: ${e instanceof Error ? e.message : String(e)}` }),
   })
 
@@ -108,8 +111,9 @@ export const readEventsTopic = (kafka: Kafka, topic: string) =>
     yield* readTopic(kafka, topic, (partition, message) => {
       const value = message.value
       const position = { partition, offset: Number(message.offset) }
-      const decoded = value === null || value.length === 0 ? undefined : decodeEvent(value.toString("utf8"))
-      if (decoded === undefined || Either.isLeft(decoded)) {
+      // The processor's own decision, bytes first (hostile records of the poison mix included).
+      const decoded = decodeMessage(value)
+      if (Either.isLeft(decoded)) {
         malformed.add(positionKey(position))
         return
       }

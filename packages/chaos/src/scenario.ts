@@ -9,6 +9,8 @@ export interface Profile {
   readonly brokerRestart: boolean
   readonly duplicateRatio: number
   readonly malformedRatio: number
+  /** Hostile records from the producer's corpus (bad bytes, lone surrogates, deep values...). */
+  readonly poisonRatio: number
 }
 
 export const profiles: Record<string, Profile> = {
@@ -22,6 +24,7 @@ export const profiles: Record<string, Profile> = {
     brokerRestart: true,
     duplicateRatio: 0.05,
     malformedRatio: 0.01,
+    poisonRatio: 0.005,
   },
   full: {
     name: "full",
@@ -31,6 +34,7 @@ export const profiles: Record<string, Profile> = {
     brokerRestart: true,
     duplicateRatio: 0.05,
     malformedRatio: 0.01,
+    poisonRatio: 0.005,
   },
 }
 
