@@ -26,6 +26,11 @@ $(SETUP_STAMP): package.json pnpm-lock.yaml pnpm-workspace.yaml infra/kafka/pom.
 	@bash scripts/setup.sh
 	@touch $@
 
+# The console's page, rebuilt when its sources change (make setup builds it the first time).
+CONSOLE := packages/dashboard/dist/index.html
+$(CONSOLE): $(SETUP_STAMP) $(shell find packages/dashboard/web packages/dashboard/scripts -type f 2>/dev/null)
+	@pnpm -s --filter @rtoa/dashboard build >/dev/null
+
 setup: ## Install Node 24, pnpm, dependencies and the Kafka jars (idempotent)
 	@bash scripts/setup.sh
 	@touch $(SETUP_STAMP)
@@ -45,7 +50,7 @@ logs: ## Follow the infrastructure logs
 ddl: $(SETUP_STAMP) ## Apply db/*.sql in order (idempotent; recorded in schema_migrations)
 	@$(NODE) packages/cli/src/main.ts ddl
 
-processor-run: $(SETUP_STAMP) ## Run the stream processor in the foreground (Ctrl-C stops it cleanly)
+processor-run: $(SETUP_STAMP) $(CONSOLE) ## Run the stream processor in the foreground (Ctrl-C stops it cleanly)
 	@$(NODE) packages/processor/src/main.ts
 
 producer: $(SETUP_STAMP) ## Produce simulated events at low load (10/s)
@@ -71,10 +76,10 @@ rebuild-metrics: $(SETUP_STAMP) ## Recompute metrics_minutely for the minutes of
 	@if [ -z "$${FROM-}" ] || [ -z "$${TO-}" ]; then echo "usage: make rebuild-metrics FROM=<time> TO=<time> [DRY_RUN=1]  (details: node packages/cli/src/main.ts rebuild-metrics --help)"; exit 2; fi
 	@$(NODE) packages/cli/src/main.ts rebuild-metrics --from "$$FROM" --to "$$TO" $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
-demo: $(SETUP_STAMP) ## Set up and run everything (broker, DDL, processor, producer) and show QA results until Ctrl-C
+demo: $(SETUP_STAMP) $(CONSOLE) ## Set up and run everything (broker, DDL, processor, producer) and show QA results until Ctrl-C
 	@bash scripts/demo.sh
 
-test: $(SETUP_STAMP) ## Type-check, lint and run all tests (starts a local broker if none runs, stops it after)
+test: $(SETUP_STAMP) $(CONSOLE) ## Type-check, lint and run all tests (starts a local broker if none runs, stops it after)
 	@bash scripts/test.sh
 
 test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker: kills, broker restart, rebalances vs ground truth (PROFILE=full|ci)

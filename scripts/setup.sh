@@ -123,7 +123,11 @@ else
   step "kafka: jars up to date"
 fi
 
-# --- (e) tools the tests drive (clients no one here wrote) -------------------
+# --- (e) the operators' console: bundled once here (esbuild), served by the processor ---------
+step "console: bundling packages/dashboard (esbuild)"
+pnpm -s --filter @rtoa/dashboard build >/dev/null
+
+# --- (f) tools the tests drive (clients no one here wrote) -------------------
 # kcat (librdkafka) sends the hostile-input suite's records as a non-JS client would.
 step "test tools: need kcat"
 if ! command -v kcat >/dev/null; then
@@ -137,7 +141,7 @@ if ! command -v kcat >/dev/null; then
   fi
 fi
 
-# --- (f) summary ------------------------------------------------------------
+# --- (g) summary ------------------------------------------------------------
 kafka_jar=$(compgen -G "$KAFKA_LIB/kafka_2.13-*.jar" | head -n1)
 kafka_ver=${kafka_jar##*/kafka_2.13-}
 kafka_ver=${kafka_ver%.jar}

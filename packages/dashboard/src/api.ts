@@ -110,6 +110,8 @@ export type HealthResponse = typeof HealthResponse.Type
 
 /** GET /api/health/history: the pipeline per step, from the processor's own stats table. */
 export const HealthHistoryResponse = Schema.Struct({
+  /** Seconds per point. */
+  step: Schema.Number,
   time: Schema.Array(Schema.Number),
   consumedPerSecond: Series,
   writtenPerSecond: Series,

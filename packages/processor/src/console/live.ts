@@ -80,6 +80,11 @@ export const consoleEvents = (alerts: Stream.Stream<Uint8Array> = Stream.empty) 
       const keepAlive = Stream.repeatEffect(
         Effect.as(Effect.sleep("15 seconds"), encoder.encode(": keep-alive\n\n")),
       )
-      return Stream.mergeAll([health, data, letters, alerts, keepAlive], { concurrency: "unbounded" })
+      // `retry`: reconnect after a second (browsers default to about three) when the processor restarts.
+      const retry = Stream.make(encoder.encode("retry: 1000\n\n"))
+      return Stream.concat(
+        retry,
+        Stream.mergeAll([health, data, letters, alerts, keepAlive], { concurrency: "unbounded" }),
+      )
     }),
   )

@@ -244,6 +244,7 @@ export const healthHistoryQuery = (ch: ClickHouseClient, r: Range) =>
         )
       const reasons = [...new Set(rows.flatMap((x) => Object.keys(x.dead_letters)))].sort()
       return {
+        step: r.step,
         time: times(r),
         consumedPerSecond: rate((x) => Number(x.consumed)),
         writtenPerSecond: rate((x) => Number(x.written)),
