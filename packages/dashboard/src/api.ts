@@ -87,9 +87,15 @@ export const HealthResponse = Schema.Struct({
   writtenPerSecond: Schema.Number,
   deadLettersPerSecond: Schema.Record({ key: Schema.String, value: Schema.Number }),
   /** Per partition: records behind the high watermark and about how long they waited (s). */
-  lag: Schema.Array(Schema.Struct({ partition: Schema.Number, records: Schema.Number, seconds: Schema.Number })),
+  lag: Schema.Array(
+    Schema.Struct({ partition: Schema.Number, records: Schema.Number, seconds: Schema.Number }),
+  ),
   /** End-to-end latency (Kafka timestamp -> ClickHouse acknowledged) over the last minute, ms. */
-  latencyMs: Schema.Struct({ p50: Schema.NullOr(Schema.Number), p95: Schema.NullOr(Schema.Number), p99: Schema.NullOr(Schema.Number) }),
+  latencyMs: Schema.Struct({
+    p50: Schema.NullOr(Schema.Number),
+    p95: Schema.NullOr(Schema.Number),
+    p99: Schema.NullOr(Schema.Number),
+  }),
   /** Records per batch over the last minute. */
   batchRows: Schema.Struct({ avg: Schema.NullOr(Schema.Number), max: Schema.NullOr(Schema.Number) }),
   sinkRetriesTotal: Schema.Number,
