@@ -1,7 +1,10 @@
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Logger, Schema } from "effect"
+import { Duration, Effect, Layer, Logger, Schema } from "effect"
+import { AlertInputsInMemory, AlertInputsMemory } from "../src/alerts/inputs-memory.ts"
+import type { ConsumerLagRule } from "../src/alerts/rules.ts"
+import { Alerts, AlertsLive } from "../src/alerts/runner.ts"
 import {
   defaultWebhookOptions,
   makeWebhookSender,
@@ -191,6 +194,47 @@ describe("alert webhooks (real HTTP receivers)", () => {
       r.release()
       yield* until("the queued deliveries", () => r.received.length === 3)
       expect(r.received.map((x) => (x.body as WebhookPayload).rule)).toEqual(["rule-1", "rule-4", "rule-5"])
+    }).pipe(Effect.provide(logs.layer))
+  })
+
+  it.scopedLive("a receiver that never answers delays neither the evaluations nor another receiver", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
+      const silent = yield* receiver(() => "hold")
+      const good = yield* receiver()
+      const rule: ConsumerLagRule = {
+        name: "lag",
+        description: "lag over 30 s",
+        kind: "consumer_lag",
+        forMs: 0,
+        seconds: 30,
+        webhooks: [`${good.url}/rule`],
+      }
+      const settings = { rules: [rule], interval: Duration.millis(50), webhookUrls: [silent.url] }
+      const context = yield* Layer.build(
+        AlertsLive(settings, { ...fast, attempts: 2 }).pipe(Layer.provideMerge(AlertInputsInMemory)),
+      )
+      const alerts = Effect.provide(Alerts, context)
+      const inputs = Effect.provide(AlertInputsMemory, context)
+
+      yield* Effect.flatMap(inputs, (m) => m.setLagSeconds(120))
+      yield* until("firing at the good receiver", () => good.received.length === 1, 1_000)
+      expect(silent.received).toHaveLength(1)
+      // While the silent receiver holds its request, the rule clears and resolves as fast as ever.
+      const cleared = Date.now()
+      yield* Effect.flatMap(inputs, (m) => m.setLagSeconds(1))
+      yield* until("resolved at the good receiver", () => good.received.length === 2, 1_000)
+      expect(Date.now() - cleared).toBeLessThan(500)
+      expect(good.received.map((x) => (x.body as WebhookPayload).state)).toEqual(["firing", "resolved"])
+      const status = yield* Effect.flatMap(alerts, (a) => a.status)
+      expect(status.alerts[0]?.state).toBe("resolved")
+
+      // The silent one times out (1 s), is retried once, and its failure is logged.
+      yield* until("the timeout log", () => logs.lines.some((l) => l.message.includes("gave up")), 4_000)
+      expect(silent.received.length).toBeGreaterThanOrEqual(3)
+      expect(logs.lines.filter((l) => l.message.includes("gave up")).map((l) => l.message)).toContainEqual(
+        expect.stringContaining("after 2 attempts: no answer within 1s"),
+      )
     }).pipe(Effect.provide(logs.layer))
   })
 })
