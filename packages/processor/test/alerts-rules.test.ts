@@ -95,7 +95,9 @@ describe("alert rules file", () => {
     expect(message).toContain(`rule "web_drop" (#2): name: already used by rule #1`)
     expect(message).toContain(`rule "dlq" (#3): window: expected a duration above zero`)
     expect(message).toContain(`rule "dlq" (#3): ratio: expected a ratio from 0 to 1`)
-    expect(message).toContain(`rule "dlq" (#3): webhooks.0: expected an http:// or https:// URL`)
+    expect(message).toContain(
+      `rule "dlq" (#3): webhooks.0: expected an http:// or https:// URL without user:password@`,
+    )
     expect(message).toContain(`rule "nope" (#4): kind: expected one of events_change, users_below,`)
     expect(message).toContain(`rule #5: name: is missing`)
   })
@@ -167,9 +169,14 @@ describe("alert config", () => {
       expect(yield* error({ ALERT_EVALUATION_INTERVAL_MS: "0" })).toContain(
         "ALERT_EVALUATION_INTERVAL_MS: expected a positive integer (milliseconds)",
       )
-      expect(yield* error({ ALERT_WEBHOOK_URLS: "http://ok.example.com, ftp://x" })).toContain(
-        "ALERT_WEBHOOK_URLS: expected a comma-separated list of http:// or https:// URLs",
-      )
+      for (const urls of [
+        "http://ok.example.com, ftp://x",
+        "https://user:secret@hooks.example.com/x",
+        "not a url",
+      ])
+        expect(yield* error({ ALERT_WEBHOOK_URLS: urls })).toContain(
+          "ALERT_WEBHOOK_URLS: expected a comma-separated list of http:// or https:// URLs (without user:password@)",
+        )
     }),
   )
 

@@ -152,7 +152,8 @@ export const AlertsConfig: Config.Config<AlertsConfig> = Config.all({
         .filter((u) => u.length > 0),
     ),
     Config.validate({
-      message: "ALERT_WEBHOOK_URLS: expected a comma-separated list of http:// or https:// URLs",
+      message:
+        "ALERT_WEBHOOK_URLS: expected a comma-separated list of http:// or https:// URLs (without user:password@)",
       validation: (us) => us.every(isHttpUrl),
     }),
   ),

@@ -62,14 +62,14 @@ const Dimension = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)).
 )
 
 const WebhookUrl = Schema.String.pipe(Schema.filter((u) => isHttpUrl(u))).annotations(
-  accepts("an http:// or https:// URL"),
+  accepts("an http:// or https:// URL without user:password@"),
 )
 
-/** http(s) URLs only: webhooks are POSTed with fetch. */
+/** http(s) URLs without user:password@ (fetch refuses those; a token belongs in the path). */
 export const isHttpUrl = (u: string): boolean => {
   if (!URL.canParse(u)) return false
-  const { protocol } = new URL(u)
-  return protocol === "http:" || protocol === "https:"
+  const { protocol, username, password } = new URL(u)
+  return (protocol === "http:" || protocol === "https:") && username === "" && password === ""
 }
 
 /** Which events a per-minute rule counts: any of channel / source / type, all must match. */
