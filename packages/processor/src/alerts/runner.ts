@@ -73,7 +73,10 @@ export const makeAlerts = (
     })
     // Sliding: a slow page drops its oldest changes instead of back-pressuring the evaluator.
     const changes = yield* PubSub.sliding<AlertStatus>(CHANGES_CAPACITY)
-    const webhooks = yield* makeWebhookSender(webhookOptions)
+    const webhooks = yield* makeWebhookSender(webhookOptions, [
+      ...webhookUrls,
+      ...rules.flatMap((r) => r.webhooks),
+    ])
 
     // A rule whose inputs fail or hang is observed as unavailable: it keeps its state, the other
     // rules are still evaluated, and the next interval tries again.

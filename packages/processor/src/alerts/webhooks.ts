@@ -86,9 +86,14 @@ const post = (url: string, body: string, timeout: Duration.Duration) =>
     ),
   )
 
-/** The sender; its queues and senders live as long as the scope. */
+/**
+ * The sender; its queues and senders live as long as the scope. The destinations known up front
+ * get theirs now, so the senders belong to the caller's fiber (its logger, no stray parent span)
+ * rather than to whichever evaluation first sends to them; others get theirs on first use.
+ */
 export const makeWebhookSender = (
   options: WebhookOptions = defaultWebhookOptions,
+  destinations: ReadonlyArray<string> = [],
 ): Effect.Effect<WebhookSender, never, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
@@ -141,6 +146,7 @@ export const makeWebhookSender = (
         yield* Queue.offer(queue, payload)
       })
 
+    yield* Effect.forEach(new Set(destinations), queueFor, { discard: true })
     return {
       send: (urls, payload) =>
         Effect.forEach(new Set(urls), (url) => enqueue(url, payload), { discard: true }),
