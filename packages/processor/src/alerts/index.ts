@@ -1,0 +1,28 @@
+/**
+ * Alert rules for the processor: rules from a YAML/JSON file, evaluated every interval against
+ * `AlertInputs`, with states for the console (`Alerts.status`, `Alerts.changes`) and webhooks.
+ *
+ * Usage (in the program's edge, e.g. processorProgram in app.ts):
+ *
+ *   // Start-up: reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and ALERT_WEBHOOK_URLS; a file
+ *   // that does not parse or validate fails here with an AlertRulesError naming file, rule and field.
+ *   const alertSettings = yield* loadAlertSettings
+ *   // AlertInputsLive (to be written: SQL on ClickHouse + the Metrics service) provides AlertInputs.
+ *   const alerts = AlertsLive(alertSettings).pipe(Layer.provide(AlertInputsLive))
+ *   // ...merged with the other stages; http.ts then reads the service:
+ *   const { status, changes } = yield* Alerts
+ *   //   GET /api/alerts  -> yield* status                        (an AlertsResponse)
+ *   //   SSE              -> const s = yield* changes; yield* status (snapshot); then run `s`
+ *   //                       (`changes` needs a Scope: the subscription lasts as long as it)
+ *
+ * In tests, `AlertInputsInMemory` provides AlertInputs plus `AlertInputsMemory` to feed it; with
+ * TestClock the minutes and the evaluation interval follow simulated time.
+ */
+export * from "./conditions.ts"
+export * from "./evaluate.ts"
+export * from "./inputs.ts"
+export * from "./inputs-memory.ts"
+export * from "./rules.ts"
+export * from "./rules-file.ts"
+export * from "./runner.ts"
+export * from "./webhooks.ts"
