@@ -16,6 +16,7 @@ import {
   ReadQueriesLive,
 } from "@rtoa/core"
 import { Duration, Effect, Fiber, Layer } from "effect"
+import { AlertInputsLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
 import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
 import { Health, HealthLive } from "./health.ts"
 import { HttpLive } from "./http.ts"
@@ -72,6 +73,7 @@ export const processorProgram = Effect.gen(function* () {
   const chConfig = yield* ClickHouseConfig
   const limits = yield* DecodeLimitsConfig
   const deadLetterLimits = yield* DeadLetterLimitsConfig
+  const alertSettings = yield* loadAlertSettings
   const endpoint = yield* EndpointConfig
   const token = yield* ensureEndpointToken(endpoint)
   const readOnly = Layer.scoped(ClickHouseReadOnly, makeReadOnlyClickHouse(chConfig, endpoint.limits))
@@ -82,6 +84,7 @@ export const processorProgram = Effect.gen(function* () {
     ClickHouseSinkLive,
     KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
     SamplerLive(Duration.seconds(5)),
+    AlertsLive(alertSettings).pipe(Layer.provide(AlertInputsLive)),
   )
   const stages = HttpLive({ endpoint, token }).pipe(
     Layer.provide(ReadQueriesLive),

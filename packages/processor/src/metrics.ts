@@ -137,3 +137,17 @@ export const MetricsLive: Layer.Layer<Metrics> = Layer.sync(Metrics, () => new P
 
 /** Runs `f` against the metrics registry (a synchronous update). */
 export const updateMetrics = (f: (m: ProcessorMetrics) => void) => Effect.map(Metrics, f)
+
+/**
+ * Consumer lag per partition now: records behind the high watermark (after the last batch) and
+ * about how long the oldest of them waited, taken as the time since the last record processed
+ * there was produced (0 when nothing is behind).
+ */
+export const lagNow = (m: ProcessorMetrics, nowMs: number) =>
+  [...m.lag]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, records]) => {
+      const last = m.lastTimestamps.get(partition)
+      const seconds = records > 0 && last !== undefined ? Math.max(0, (nowMs - last) / 1_000) : 0
+      return { partition, records, seconds }
+    })

@@ -1,3 +1,7 @@
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as path from "node:path"
+import { tempDir } from "@rtoa/core/test/support/it.ts"
 import { Partitioners } from "kafkajs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, type LiveProcessor, startLiveProcessor } from "./support/live-processor.ts"
@@ -11,14 +15,47 @@ import { eventually, type LiveProcessor, startLiveProcessor } from "./support/li
 let processor: LiveProcessor
 let base: string
 const minute = Math.floor((Date.now() - 3 * 60_000) / 60_000) * 60_000
+// A real webhook receiver for the alert rule below.
+const hooks: Array<Record<string, unknown>> = []
+const receiver = http.createServer((req, res) => {
+  let body = ""
+  req.on("data", (d: Buffer) => {
+    body += d.toString()
+  })
+  req.on("end", () => {
+    hooks.push(JSON.parse(body) as Record<string, unknown>)
+    res.end("ok")
+  })
+})
 
 beforeAll(async () => {
-  processor = await startLiveProcessor("console", { KAFKA_TOPIC_PARTITIONS: "2" })
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r))
+  const address = receiver.address()
+  const port = typeof address === "object" && address !== null ? address.port : 0
+  const rules = path.join(tempDir("alerts"), "alerts.yaml")
+  fs.writeFileSync(
+    rules,
+    `rules:
+  - name: dead_letters_high
+    description: More than a fifth of the records refused over a minute
+    kind: dead_letter_ratio
+    for: 0s
+    ratio: 0.2
+    window: 1m
+    webhooks: [http://127.0.0.1:${port}/hook]
+`,
+  )
+  processor = await startLiveProcessor("console", {
+    KAFKA_TOPIC_PARTITIONS: "2",
+    ALERT_RULES_FILE: rules,
+    ALERT_EVALUATION_INTERVAL_MS: "1000",
+  })
   base = `http://127.0.0.1:${processor.port}`
 }, 120_000)
 
 afterAll(async () => {
   await processor?.stop()
+  receiver.close()
 })
 
 const api = async <A>(route: string, init: RequestInit = {}) => {
@@ -175,6 +212,18 @@ describe("the console API (real processor)", () => {
     }
     controller.abort()
     expect([...seen]).toEqual(expect.arrayContaining(["health", "data"]))
+  })
+
+  it("an alert rule fires on a burst of refused records, shows in /api/alerts and reaches its webhook", async () => {
+    await send(Array.from({ length: 40 }, (_, i) => `not json ${i}`))
+    const fired = await eventually(
+      "the webhook call",
+      async () => hooks.find((h) => h.state === "firing"),
+      30_000,
+    )
+    expect(fired).toMatchObject({ rule: "dead_letters_high", kind: "dead_letter_ratio", previousState: "ok" })
+    const alerts = await api<{ alerts: Array<{ name: string; state: string }> }>("/api/alerts")
+    expect(alerts.alerts.find((a) => a.name === "dead_letters_high")?.state).toBe("firing")
   })
 
   it("login sets a session cookie that works from this origin only", async () => {

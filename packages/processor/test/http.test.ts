@@ -8,6 +8,7 @@ import {
 } from "@rtoa/core"
 import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { AlertInputsInMemory, AlertsLive } from "../src/alerts/index.ts"
 import { DeadLetterLogTest } from "../src/dead-letter-log.ts"
 import { HealthLive } from "../src/health.ts"
 import { router } from "../src/http.ts"
@@ -71,6 +72,9 @@ const { handler, dispose } = HttpApp.toWebHandlerLayer(
     DeadLetterLogTest,
     MinuteCountsNone,
     Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
+    AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
+      Layer.provide(AlertInputsInMemory),
+    ),
     // The console's SQL is exercised on the real engine (console.it.test.ts), not here.
     Layer.succeed(ClickHouseReadOnly, {
       mode: "Embedded",

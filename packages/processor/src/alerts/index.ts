@@ -21,6 +21,7 @@
 export * from "./conditions.ts"
 export * from "./evaluate.ts"
 export * from "./inputs.ts"
+export * from "./inputs-live.ts"
 export * from "./inputs-memory.ts"
 export * from "./rules.ts"
 export * from "./rules-file.ts"

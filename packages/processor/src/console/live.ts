@@ -1,9 +1,10 @@
 import type { DeadLetterEntry, HealthResponse } from "@rtoa/dashboard"
 import { HealthResponse as HealthSchema } from "@rtoa/dashboard"
 import { Clock, Effect, Schedule, Schema, Stream } from "effect"
+import { Alerts } from "../alerts/runner.ts"
 import { DeadLetterLog } from "../dead-letter-log.ts"
 import { Health } from "../health.ts"
-import { Metrics } from "../metrics.ts"
+import { lagNow, Metrics } from "../metrics.ts"
 import { MinuteCounts } from "../minute-counts.ts"
 import { Sampler } from "../sampler.ts"
 
@@ -17,14 +18,7 @@ export const healthNow = Effect.gen(function* () {
   const metrics = yield* Metrics
   const version = yield* Effect.flatMap(MinuteCounts, (c) => c.version)
   const now = yield* Clock.currentTimeMillis
-  const lag = [...metrics.lag]
-    .sort(([a], [b]) => a - b)
-    .map(([partition, records]) => {
-      const last = metrics.lastTimestamps.get(partition)
-      // Records behind: about as old as the time since the last one processed was produced.
-      const seconds = records > 0 && last !== undefined ? Math.max(0, (now - last) / 1_000) : 0
-      return { partition, records, seconds }
-    })
+  const lag = lagNow(metrics, now)
   return {
     state: health.state,
     since: Math.floor(health.since / 1_000),
@@ -51,15 +45,19 @@ const encodeHealth = Schema.encodeSync(HealthSchema)
 
 /**
  * Server-sent events for the page: `health` every second, `data` when the exact counts were
- * refreshed (new data to fetch), `dead-letter` for each new one, a comment every 15 s to keep
+ * refreshed (new data to fetch), `alert` when a rule changes state, `dead-letter` for each new
+ * one, a comment every 15 s to keep
  * proxies from closing an idle stream. The browser's EventSource reconnects by itself.
  */
-export const consoleEvents = (alerts: Stream.Stream<Uint8Array> = Stream.empty) =>
+export const consoleEvents = () =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const counts = yield* MinuteCounts
       const log = yield* DeadLetterLog
       const deadLetters = yield* log.subscribe
+      const alerts = (yield* Effect.flatMap(Alerts, (a) => a.changes)).pipe(
+        Stream.map((s) => sse("alert", s)),
+      )
       const context = yield* Effect.context<Health | Sampler | Metrics | MinuteCounts>()
       const health = Stream.repeatEffectWithSchedule(
         Effect.map(Effect.provide(healthNow, context), (h) => sse("health", encodeHealth(h))),

@@ -3,6 +3,7 @@ import * as path from "node:path"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { bearerMatches, ClickHouseReadOnly, publicMessage, sessionCookie } from "@rtoa/core"
 import {
+  AlertsResponse,
   DeadLettersResponse,
   DimensionsResponse,
   dashboardDist,
@@ -14,6 +15,7 @@ import {
   RangeQuery,
 } from "@rtoa/dashboard"
 import { Effect, type Redacted, Schema, Stream } from "effect"
+import { Alerts } from "../alerts/runner.ts"
 import { DeadLetterLog } from "../dead-letter-log.ts"
 import type { Health } from "../health.ts"
 import { Metrics } from "../metrics.ts"
@@ -185,13 +187,19 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       ),
     ),
     HttpRouter.get(
+      "/api/alerts",
+      protect(Effect.flatMap(Alerts, (a) => Effect.map(a.status, (s) => json(AlertsResponse, s)))),
+    ),
+    HttpRouter.get(
       "/api/stream",
       protect(
-        Effect.map(Effect.context<Health | Sampler | Metrics | MinuteCounts | DeadLetterLog>(), (services) =>
-          HttpServerResponse.stream(consoleEvents().pipe(Stream.provideContext(services)), {
-            contentType: "text/event-stream",
-            headers: { "cache-control": "no-cache", "x-accel-buffering": "no" },
-          }),
+        Effect.map(
+          Effect.context<Health | Sampler | Metrics | MinuteCounts | DeadLetterLog | Alerts>(),
+          (services) =>
+            HttpServerResponse.stream(consoleEvents().pipe(Stream.provideContext(services)), {
+              contentType: "text/event-stream",
+              headers: { "cache-control": "no-cache", "x-accel-buffering": "no" },
+            }),
         ),
       ),
     ),
