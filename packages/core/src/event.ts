@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer"
 import { Either, JSONSchema, ParseResult, Schema } from "effect"
 import type { DeadLetterReason } from "./dead-letter.ts"
-import { fastDecodeEvent } from "./event-fast.ts"
+import { makeFastDecoder } from "./event-fast.ts"
 import {
   EVENT_TIME_MAX_MS,
   EVENT_TIME_MIN_MS,
@@ -216,6 +216,7 @@ const UTF8_BOM = 0xfeff
  */
 export const makeMessageDecoder = (limits: DecodeLimits = defaultDecodeLimits) => {
   const reference = makeReferenceDecoder(limits)
+  const fastDecode = makeFastDecoder(limits)
   return (value: Buffer | null): Either.Either<Event, EventDecodeFailure> => {
     if (value === null) return Either.left({ reason: "empty", detail: "tombstone (null value)" })
     if (value.length === 0) return Either.left({ reason: "empty", detail: "empty value" })
@@ -234,7 +235,7 @@ export const makeMessageDecoder = (limits: DecodeLimits = defaultDecodeLimits) =
     } catch (e) {
       return Either.left({ reason: "undecodable", detail: `not JSON: ${(e as Error).message}` })
     }
-    const fast = fastDecodeEvent(json, limits)
+    const fast = fastDecode(json)
     return fast !== undefined ? Either.right(fast) : reference(json)
   }
 }
