@@ -128,16 +128,21 @@ step "console: bundling packages/dashboard (esbuild)"
 pnpm -s --filter @rtoa/dashboard build >/dev/null
 
 # --- (f) tools the tests drive (clients no one here wrote) -------------------
-# kcat (librdkafka) sends the hostile-input suite's records as a non-JS client would.
-step "test tools: need kcat"
-if ! command -v kcat >/dev/null; then
+# kcat (librdkafka) sends the hostile-input suite's records as a non-JS client would; Debian's
+# chromium is the browser the console's tests drive (playwright-core, no browser download).
+step "test tools: need kcat and chromium"
+missing=()
+command -v kcat >/dev/null || missing+=(kcat)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && [ "${CI:-}" = true ] && command -v apt-get >/dev/null; then
-    step "test tools: CI as root, installing kcat via apt-get"
+    step "test tools: CI as root, installing ${missing[*]} via apt-get"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
     hash -r
   else
-    printf 'setup: note: the integration tests need kcat (Debian/Ubuntu: apt-get install -y kcat)\n' >&2
+    printf 'setup: note: the integration tests need %s (Debian/Ubuntu: apt-get install -y --no-install-recommends %s)\n' \
+      "${missing[*]}" "${missing[*]}" >&2
   fi
 fi
 

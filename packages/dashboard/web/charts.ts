@@ -101,7 +101,8 @@ export class Chart {
     this.x = [...x]
     this.raw = values
     this.xRange = xRange ?? null
-    this.note.hidden = x.length > 0
+    // The server sends every point of the range, with or without data: "no data" means no values.
+    this.note.hidden = values.some((v) => v.some((y) => y !== null))
     const key = JSON.stringify(lines.map((l) => [l.label, l.color, l.stack, l.dash, l.right]))
     if (key !== this.key || !this.plot) {
       this.key = key

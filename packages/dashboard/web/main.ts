@@ -37,6 +37,9 @@ const refreshData = throttled(async () => {
 }, 1_000)
 const refreshHistory = throttled(() => health.refreshHistory(currentRange()), 1_000)
 const refreshDimensions = throttled(() => business.refreshDimensions(currentRange()), 1_000)
+// New data can bring a source or type the filters do not list yet: look again every few seconds
+// while data comes in, not only when the minute changes.
+const refreshDimensionsSoon = throttled(() => business.refreshDimensions(currentRange()), 5_000)
 const refreshAlerts = throttled(() => alerts.refresh(), 1_000)
 const refreshDeadLetters = throttled(() => deadLetters.refresh(), 1_000)
 
@@ -127,7 +130,10 @@ function startLive(): Live {
       setText(conn, CONN_LABEL[s])
     },
     health: onHealth,
-    data: () => refreshData(),
+    data: () => {
+      refreshData()
+      refreshDimensionsSoon()
+    },
     alert: () => refreshAlerts(),
     deadLetter: (d) => deadLetters.prepend(d),
     // Whatever happened while we were away (a processor restart) was missed: load it all.

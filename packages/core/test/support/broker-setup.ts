@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
 import * as net from "node:net"
 
 /**
@@ -28,11 +29,26 @@ const hasCommand = (command: string, arg: string) => {
   }
 }
 
+const isExecutable = (file: string) => {
+  try {
+    fs.accessSync(file, fs.constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export default async function setup(): Promise<void> {
   // The hostile-input suite sends through librdkafka's kcat; without it that suite would fail late.
   if (!hasCommand("kcat", "-V")) {
     throw new Error(
       "integration tests need kcat (librdkafka's CLI): apt-get install -y kcat (make setup does in CI)",
+    )
+  }
+  // The console's browser tests drive Debian's chromium (packages/dashboard/test/support/chromium.ts).
+  if (!isExecutable("/usr/bin/chromium")) {
+    throw new Error(
+      "integration tests need Debian's chromium at /usr/bin/chromium: apt-get install -y --no-install-recommends chromium (make setup does in CI)",
     )
   }
   const broker = (process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",")[0] ?? ""

@@ -29,6 +29,7 @@ export interface LiveProcessor {
   /** The endpoint's bearer token (GET sends it). */
   readonly token: string
   readonly env: NodeJS.ProcessEnv
+  /** The running child (a new one after `restart`). */
   readonly proc: Proc
   readonly kafka: Kafka
   readonly alive: () => boolean
@@ -40,6 +41,8 @@ export interface LiveProcessor {
   /** Committed offset per partition of the events topic (-1: nothing yet). */
   readonly committed: () => Promise<ReadonlyMap<number, number>>
   readonly stop: () => Promise<void>
+  /** Stops it (SIGTERM) and starts the program again with the same env: topics, store, port, token. */
+  readonly restart: () => Promise<void>
 }
 
 // RTOA_TEST_PROCESSOR_MAIN runs the suite against another build (e.g. an older checkout, to see
@@ -99,7 +102,9 @@ export const startLiveProcessor = async (
     if (ddl.code !== 0) throw new Error(`make ddl failed: ${ddl.stderr}`)
   }
   const logFile = path.join(dir, "processor.log")
-  const proc = spawnLogged(name, process.execPath, [...NODE_FLAGS, processorMain], env, logFile)
+  const spawnProcessor = () =>
+    spawnLogged(name, process.execPath, [...NODE_FLAGS, processorMain], env, logFile)
+  let proc = spawnProcessor()
   const base = `http://127.0.0.1:${port}`
   const kafka = makeKafka({
     brokers: brokers.split(","),
@@ -123,7 +128,9 @@ export const startLiveProcessor = async (
     groupId: `${topic}-group`,
     port,
     env,
-    proc,
+    get proc() {
+      return proc
+    },
     kafka,
     alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
     log,
@@ -150,9 +157,14 @@ export const startLiveProcessor = async (
       await proc.exited
       clearTimeout(timer)
     },
+    restart: async () => {
+      await live.stop()
+      proc = spawnProcessor()
+      await waitReady()
+    },
   }
-  if (options.waitReady !== false) {
-    await eventually(
+  const waitReady = () =>
+    eventually(
       `processor ${name} ready`,
       async () => {
         if (!live.alive()) throw new Error(`exited: ${log().slice(-2_000)}`)
@@ -163,7 +175,7 @@ export const startLiveProcessor = async (
       },
       90_000,
     )
-  }
+  if (options.waitReady !== false) await waitReady()
   return live
 }
 
