@@ -76,6 +76,7 @@ const { handler, dispose } = HttpApp.toWebHandlerLayer(
       mode: "Embedded",
       query: () => Effect.die("not used"),
       queryText: () => Effect.die("not used"),
+      queryBytes: () => Effect.die("not used"),
       command: () => Effect.die("not used"),
       insert: () => Effect.die("not used"),
     }),
