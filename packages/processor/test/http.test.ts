@@ -36,6 +36,8 @@ const readQueriesStub = Layer.succeed(ReadQueries, {
               }),
             )
           : Effect.succeed(`${format}: ${sql}\n`),
+  // The ClickHouse HTTP interface's runs are stubbed in clickhouse-http.test.ts.
+  runBytes: () => Effect.die("not used"),
 })
 
 const endpoint: EndpointConfig = {
