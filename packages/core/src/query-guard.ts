@@ -15,7 +15,7 @@ import type { ClickHouseError } from "./errors.ts"
  */
 export class QueryRefused extends Data.TaggedError("QueryRefused")<{
   readonly message: string
-  /** The engine's code for it when it is not a refusal of the statement's kind (62: a syntax error, 73: an unknown format). */
+  /** The engine's code for a syntax (62) or format (73) error; none when the statement's kind is refused. */
   readonly code?: number
 }> {}
 
@@ -83,7 +83,7 @@ export const checkStatement = (
     return { refused: "INTO OUTFILE is not allowed: results only go back to the caller" }
   if (kind !== "EXPLAIN" && clauses.some((c) => c.type === "Set"))
     return { refused: "a SETTINGS clause is not allowed: the endpoint's limits apply to every query" }
-  // FORMAT is the last clause; a name right after FROM (SHOW TABLES FROM db) is an identifier too.
+  // FORMAT is the last clause, but so is a database (SHOW TABLES FROM db): the caller checks the text.
   const last = clauses[clauses.length - 1]
   return last?.type === "Identifier" ? { kind, format: last.label } : { kind }
 }
