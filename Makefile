@@ -22,7 +22,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  (INFRA_MODE and the other settings: .env, see .env_template; the environment wins)"
 
-$(SETUP_STAMP): package.json pnpm-lock.yaml pnpm-workspace.yaml infra/kafka/pom.xml $(wildcard packages/*/package.json)
+$(SETUP_STAMP): package.json pnpm-lock.yaml pnpm-workspace.yaml infra/kafka/pom.xml $(wildcard packages/*/package.json) packages/processor/test/python/requirements.txt
 	@bash scripts/setup.sh
 	@touch $@
 
@@ -31,7 +31,7 @@ CONSOLE := packages/dashboard/dist/index.html
 $(CONSOLE): $(SETUP_STAMP) $(shell find packages/dashboard/web packages/dashboard/scripts -type f 2>/dev/null)
 	@pnpm -s --filter @rtoa/dashboard build >/dev/null
 
-setup: ## Install Node 24, pnpm, dependencies and the Kafka jars (idempotent)
+setup: ## Install Node 24, pnpm, dependencies, the Kafka jars and the test clients (idempotent)
 	@bash scripts/setup.sh
 	@touch $(SETUP_STAMP)
 

@@ -146,6 +146,32 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
+# clickhouse-connect (Python) is the second official client the ClickHouse HTTP interface is
+# tested with: a venv in .tools/python (outside the repo), made again when the pin changes.
+py_dir="$TOOLS/python"
+py_req="$ROOT/packages/processor/test/python/requirements.txt"
+py_stamp="$py_dir/.complete"
+python_ok() { command -v python3 >/dev/null && python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; }
+step "test tools: need clickhouse-connect (Python venv in .tools/python)"
+if [ ! -f "$py_stamp" ] || [ "$py_req" -nt "$py_stamp" ]; then
+  if ! python_ok && [ "$(id -u)" = 0 ] && [ "${CI:-}" = true ] && command -v apt-get >/dev/null; then
+    step "test tools: CI as root, installing python3 + python3-venv via apt-get"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv
+    hash -r
+  fi
+  if python_ok; then
+    rm -rf "$py_dir"
+    python3 -m venv "$py_dir"
+    "$py_dir/bin/pip" install --quiet --disable-pip-version-check -r "$py_req" || die "pip install -r $py_req failed (is PyPI reachable?)"
+    touch "$py_stamp"
+  else
+    printf 'setup: note: the integration tests need Python >= 3.10 with venv (Debian/Ubuntu: apt-get install -y python3 python3-venv)\n' >&2
+  fi
+else
+  step "test tools: clickhouse-connect up to date"
+fi
+
 # --- (g) summary ------------------------------------------------------------
 kafka_jar=$(compgen -G "$KAFKA_LIB/kafka_2.13-*.jar" | head -n1)
 kafka_ver=${kafka_jar##*/kafka_2.13-}

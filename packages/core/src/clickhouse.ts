@@ -8,6 +8,7 @@ import { classifyClickHouseError } from "./clickhouse-errors.ts"
 import { ClickHouseConfig } from "./config.ts"
 import type { QueryLimits } from "./endpoint.ts"
 import { ClickHouseError } from "./errors.ts"
+import { embeddedParams } from "./query-params.ts"
 
 /**
  * One ClickHouse client for both infrastructure modes: @clickhouse/client over HTTP, or the same
@@ -27,6 +28,16 @@ export interface ClickHouseClient {
    * engine's `default_format`: nothing is appended to the SQL, so nothing is guessed about it).
    */
   readonly queryText: (sql: string, format: string) => Effect.Effect<string, ClickHouseError>
+  /**
+   * Like queryText, but the bytes exactly as the engine wrote them (Native, RowBinary, Parquet
+   * survive), with `{name:Type}` placeholders bound from `params`: the values as the ClickHouse
+   * HTTP interface carries them (`param_<name>`, the engine's escaped text form).
+   */
+  readonly queryBytes: (
+    sql: string,
+    format: string,
+    params?: Readonly<Record<string, string>>,
+  ) => Effect.Effect<QueryBytes, ClickHouseError>
   /** A statement without a result (DDL, INSERT ... SELECT). */
   readonly command: (sql: string) => Effect.Effect<void, ClickHouseError>
   /**
@@ -39,6 +50,12 @@ export interface ClickHouseClient {
     rows: ReadonlyArray<Row>,
     settings?: Readonly<Record<string, string | number>>,
   ) => Effect.Effect<void, ClickHouseError>
+}
+
+export interface QueryBytes {
+  readonly bytes: Buffer
+  /** The engine's counters (read_rows, read_bytes, elapsed_ns...), as X-ClickHouse-Summary has them. */
+  readonly summary: Readonly<Record<string, string>>
 }
 
 export class ClickHouse extends Context.Tag("rtoa/ClickHouse")<ClickHouse, ClickHouseClient>() {}
@@ -62,6 +79,12 @@ const drain = async (stream: NodeJS.ReadableStream): Promise<string> => {
   for await (const chunk of stream)
     text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8")
   return text
+}
+
+const collect = async (stream: NodeJS.ReadableStream): Promise<Buffer> => {
+  const chunks: Array<Buffer> = []
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks)
 }
 
 const quote = (v: string | number) =>
@@ -99,6 +122,32 @@ const wrap = (
         })
         return drain(rs.stream)
       }),
+    queryBytes: (sql, format, params = {}) => {
+      const query = stripSemicolon(sql)
+      const settings = { ...clickhouse_settings, default_format: format as DataFormat }
+      // A server takes the values as they came (passed as URL parameters, not re-escaped); chDB's
+      // binder needs them decoded (query-params.ts).
+      const bound = mode === "Http" ? { params: {} } : embeddedParams(query, params)
+      if ("invalid" in bound)
+        return Effect.fail(
+          new ClickHouseError({
+            reason: "Query",
+            code: 457,
+            message: `Value of query parameter '${bound.invalid}' cannot be parsed (not UTF-8, or an unterminated string)`,
+          }),
+        )
+      const urlParams =
+        mode === "Http" ? Object.fromEntries(Object.entries(params).map(([k, v]) => [`param_${k}`, v])) : {}
+      return attempt(async () => {
+        const rs = await raw.exec({
+          query,
+          clickhouse_settings: { ...settings, ...urlParams },
+          ...(Object.keys(bound.params).length > 0 ? { query_params: bound.params } : {}),
+        })
+        const bytes = await collect(rs.stream)
+        return { bytes, summary: { ...rs.summary } }
+      })
+    },
     command: (sql) =>
       attempt(async () => {
         await raw.command({

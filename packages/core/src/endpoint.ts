@@ -117,11 +117,13 @@ export const clientEndpointToken = (config: EndpointConfig): string | undefined 
 
 const digest = (text: string) => createHash("sha256").update(text).digest()
 
-/** `Authorization: Bearer <token>` checked in constant time (equal-length digests). */
-export const bearerMatches = (authorization: string | undefined, token: Redacted.Redacted): boolean => {
-  const given = /^Bearer (.+)$/.exec(authorization ?? "")?.[1] ?? ""
-  return timingSafeEqual(digest(given), digest(Redacted.value(token))) && given !== ""
-}
+/** A secret someone gave is the token, checked in constant time (equal-length digests). */
+export const tokenMatches = (given: string, token: Redacted.Redacted): boolean =>
+  timingSafeEqual(digest(given), digest(Redacted.value(token))) && given !== ""
+
+/** `Authorization: Bearer <token>` checked in constant time. */
+export const bearerMatches = (authorization: string | undefined, token: Redacted.Redacted): boolean =>
+  tokenMatches(/^Bearer (.+)$/.exec(authorization ?? "")?.[1] ?? "", token)
 
 /** The request addresses this endpoint by an allowed name and its own port (no DNS rebinding). */
 export const hostAllowed = (

@@ -1,5 +1,5 @@
 import { Context, Data, Effect, Layer } from "effect"
-import { type ClickHouseClient, ClickHouseReadOnly } from "./clickhouse.ts"
+import { type ClickHouseClient, ClickHouseReadOnly, type QueryBytes } from "./clickhouse.ts"
 import type { ClickHouseError } from "./errors.ts"
 
 /**
@@ -13,13 +13,19 @@ import type { ClickHouseError } from "./errors.ts"
  * change the session for the next one. Table functions and setting changes are also refused by
  * the session itself (readonly=1).
  */
-export class QueryRefused extends Data.TaggedError("QueryRefused")<{ readonly message: string }> {}
+export class QueryRefused extends Data.TaggedError("QueryRefused")<{
+  readonly message: string
+  /** The engine's code for a syntax (62) or format (73) error; none when the statement's kind is refused. */
+  readonly code?: number
+}> {}
 
 export interface GuardedQuery {
   /** The normalised statement. */
   readonly sql: string
   /** The statement's kind, e.g. SELECT. */
   readonly kind: string
+  /** Its own FORMAT clause, which wins over the requested format. */
+  readonly format: string | undefined
 }
 
 const kinds: Readonly<Record<string, string>> = {
@@ -62,7 +68,9 @@ export const parseAstText = (text: string): Node | undefined => {
 }
 
 /** Checks the tree of one parsed statement; returns its kind, or why it is refused. */
-export const checkStatement = (root: Node): { readonly kind: string } | { readonly refused: string } => {
+export const checkStatement = (
+  root: Node,
+): { readonly kind: string; readonly format?: string } | { readonly refused: string } => {
   const kind = kinds[root.type]
   if (kind === undefined)
     return {
@@ -75,7 +83,9 @@ export const checkStatement = (root: Node): { readonly kind: string } | { readon
     return { refused: "INTO OUTFILE is not allowed: results only go back to the caller" }
   if (kind !== "EXPLAIN" && clauses.some((c) => c.type === "Set"))
     return { refused: "a SETTINGS clause is not allowed: the endpoint's limits apply to every query" }
-  return { kind }
+  // FORMAT is the last clause, but so is a database (SHOW TABLES FROM db): the caller checks the text.
+  const last = clauses[clauses.length - 1]
+  return last?.type === "Identifier" ? { kind, format: last.label } : { kind }
 }
 
 const formatName = /^[A-Za-z0-9]+$/
@@ -89,11 +99,12 @@ export const guardReadQuery = (
   sql: string,
   format: string,
   outputFormats: ReadonlySet<string>,
+  params?: Readonly<Record<string, string>>,
 ): Effect.Effect<GuardedQuery, QueryRefused | ClickHouseError> =>
   Effect.gen(function* () {
     if (!formatName.test(format) || !outputFormats.has(format))
-      return yield* new QueryRefused({ message: `unknown output format: ${format.slice(0, 64)}` })
-    if (sql.trim() === "") return yield* new QueryRefused({ message: "empty query" })
+      return yield* new QueryRefused({ message: `unknown output format: ${format.slice(0, 64)}`, code: 73 })
+    if (sql.trim() === "") return yield* new QueryRefused({ message: "empty query", code: 62 })
     const [row] = yield* ch
       .query<{ q: string }>("SELECT formatQuerySingleLine({q:String}) AS q", { q: sql })
       .pipe(
@@ -102,20 +113,42 @@ export const guardReadQuery = (
           (e) =>
             new QueryRefused({
               message: e.message.replace(/: In scope SELECT formatQuerySingleLine\(.*$/s, "").trim(),
+              code: 62,
             }),
         ),
       )
     const statement = row?.q ?? ""
-    const tree = parseAstText(yield* ch.queryText(`EXPLAIN AST ${statement}`, "TSVRaw"))
-    if (tree === undefined) return yield* new QueryRefused({ message: "the statement could not be parsed" })
+    // EXPLAIN AST substitutes `{name:Type}` placeholders, so it needs the statement's parameters.
+    const explain = `EXPLAIN AST ${statement}`
+    const ast =
+      params === undefined
+        ? ch.queryText(explain, "TSVRaw")
+        : Effect.map(ch.queryBytes(explain, "TSVRaw", params), (r) => r.bytes.toString("utf8"))
+    const tree = parseAstText(yield* ast)
+    if (tree === undefined)
+      return yield* new QueryRefused({ message: "the statement could not be parsed", code: 62 })
     const checked = checkStatement(tree)
     if ("refused" in checked) return yield* new QueryRefused({ message: checked.refused })
-    return { sql: statement, kind: checked.kind }
+    const own = checked.format !== undefined && statement.endsWith(` FORMAT ${checked.format}`)
+    return { sql: statement, kind: checked.kind, format: own ? checked.format : undefined }
   })
 
 /** Operator queries: parsed and checked (guardReadQuery), then run on the read-only session. */
 export interface ReadQueriesService {
   readonly run: (sql: string, format: string) => Effect.Effect<string, QueryRefused | ClickHouseError>
+  /**
+   * The same rules for the ClickHouse HTTP interface: `{name:Type}` parameters (as `param_<name>`
+   * carries them), the engine's bytes, and the format they are in (a FORMAT clause wins).
+   */
+  readonly runBytes: (
+    sql: string,
+    format: string,
+    params: Readonly<Record<string, string>>,
+  ) => Effect.Effect<ReadResult, QueryRefused | ClickHouseError>
+}
+
+export interface ReadResult extends QueryBytes {
+  readonly format: string
 }
 
 export class ReadQueries extends Context.Tag("rtoa/ReadQueries")<ReadQueries, ReadQueriesService>() {}
@@ -127,6 +160,10 @@ export const makeReadQueries = (ch: ClickHouseClient) =>
     const service: ReadQueriesService = {
       run: (sql, format) =>
         Effect.flatMap(guardReadQuery(ch, sql, format, outputFormats), (q) => ch.queryText(q.sql, format)),
+      runBytes: (sql, format, params) =>
+        Effect.flatMap(guardReadQuery(ch, sql, format, outputFormats, params), (q) =>
+          Effect.map(ch.queryBytes(q.sql, format, params), (r) => ({ ...r, format: q.format ?? format })),
+        ),
     }
     return service
   })

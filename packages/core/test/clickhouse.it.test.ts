@@ -140,6 +140,33 @@ describe("operator queries: decided by the engine's parser, run read-only with l
       }),
   )
 
+  it.scoped(
+    "runBytes: `{name:Type}` parameters through the guard, the engine's bytes, the statement's own FORMAT",
+    () =>
+      Effect.gen(function* () {
+        const queries = yield* Effect.flatMap(makeReadOnlyClickHouse(config, limits), makeReadQueries)
+        const run = (sql: string, params: Record<string, string>, format = "TSV") =>
+          Effect.either(queries.runBytes(sql, format, params))
+        // Values as the HTTP interface carries them (escaped text), composites with quoted strings too.
+        const ok = yield* run(
+          "SELECT {x:UInt32} + 1 AS y, {s:String} AS s, {a:Array(String)} AS a FORMAT JSONEachRow",
+          { x: "41", s: "it\\'s\\t\\\\", a: "['it\\'s','b\\\\']" },
+        )
+        expect(Either.isRight(ok) && [ok.right.format, JSON.parse(ok.right.bytes.toString())]).toEqual([
+          "JSONEachRow",
+          { y: 42, s: "it's\t\\", a: ["it's", "b\\"] },
+        ])
+        const binary = yield* run("SELECT toUInt8({x:UInt8}) AS x", { x: "255" }, "RowBinary")
+        expect(Either.isRight(binary) && [...binary.right.bytes]).toEqual([255])
+        // The guard still decides with parameters bound, and a missing one is the engine's error.
+        expect(Either.isLeft(yield* run("DROP TABLE {t:Identifier}", { t: "schema_migrations" }))).toBe(true)
+        const missing = yield* run("SELECT {x:UInt32}", {})
+        expect(Either.isLeft(missing) && missing.left._tag === "ClickHouseError" && missing.left.code).toBe(
+          456,
+        )
+      }),
+  )
+
   it.scoped("a 40 KB statement costs the parser milliseconds, not the event loop half a second", () =>
     Effect.gen(function* () {
       const queries = yield* Effect.flatMap(makeReadOnlyClickHouse(config, limits), makeReadQueries)

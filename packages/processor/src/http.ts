@@ -17,6 +17,7 @@ import {
   sessionMatches,
 } from "@rtoa/core"
 import { Clock, Effect, Layer, Option, type Redacted } from "effect"
+import { withClickHouseHttp } from "./clickhouse-http.ts"
 import { consoleRoutes } from "./console/routes.ts"
 import { Health, type HealthSnapshot, renderHealthMetrics } from "./health.ts"
 import { Metrics } from "./metrics.ts"
@@ -112,6 +113,7 @@ const queryRoute = (settings: HttpSettings, permits: Effect.Semaphore) =>
  *   GET  /ready              readiness: 200 only while running (not starting, backing off, stalled)
  *   POST /query?format=F     one read-only statement in the body (token; see core query-guard.ts)
  *   GET  /metrics            Prometheus text (token)
+ *   GET  /ping, GET /?query=, POST /   the ClickHouse HTTP interface, same rules (clickhouse-http.ts)
  */
 export const router = (settings: HttpSettings) =>
   Effect.map(Effect.makeSemaphore(settings.endpoint.limits.maxConcurrent), (permits) =>
@@ -146,6 +148,7 @@ export const router = (settings: HttpSettings) =>
       ),
       HttpRouter.post("/query", guarded(settings, queryRoute(settings, permits))),
       HttpRouter.concat(consoleRoutes(guard(settings, true), guard(settings, false), settings.token)),
+      withClickHouseHttp(settings, permits),
     ),
   )
 

@@ -37,6 +37,8 @@ const readQueriesStub = Layer.succeed(ReadQueries, {
               }),
             )
           : Effect.succeed(`${format}: ${sql}\n`),
+  // The ClickHouse HTTP interface's runs are stubbed in clickhouse-http.test.ts.
+  runBytes: () => Effect.die("not used"),
 })
 
 const endpoint: EndpointConfig = {
@@ -80,6 +82,7 @@ const { handler, dispose } = HttpApp.toWebHandlerLayer(
       mode: "Embedded",
       query: () => Effect.die("not used"),
       queryText: () => Effect.die("not used"),
+      queryBytes: () => Effect.die("not used"),
       command: () => Effect.die("not used"),
       insert: () => Effect.die("not used"),
     }),
