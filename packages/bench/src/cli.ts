@@ -19,8 +19,9 @@ Options:
                       dashboards open (at the rates >= 1000/s and the drain, next to the runs
                       without) and no panel queries on a synthesized day
   --console-hours H   hours of data (at 1,000 events/s) the panel queries run on [default 24]
-  --drain-only        only the backlog drain of each system (and the profile unless skipped):
-                      for quick A/B experiments; no console steps
+  --drain-only        only the backlog drain of each system (and the profile unless skipped,
+                      and the drain with dashboards unless --skip-console): for quick A/B
+                      experiments
   --quick             a smoke run in about 3 minutes (rates 100,1000 for 6 s, 100k backlog,
                       tuned peer only, no live search, no profile, 2 h for the panel queries)
   --broker-port P     port of the benchmark's own broker (controller P+1) [default 19292]
@@ -112,7 +113,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
   if ([19_092, 19_192, 29_192].some((p) => p === brokerPort || p === brokerPort + 1))
     return invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`)
   const peer = values["skip-peer"] !== true
-  const consoleSteps = values["skip-console"] !== true && values["drain-only"] !== true
+  const consoleSteps = values["skip-console"] !== true
   const consoleHours = numbers["console-hours"] ?? 24
   if (consoleHours > 168) return invalid(`--console-hours: at most 168 (a week), got ${consoleHours}`)
   return {
@@ -130,7 +131,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
       drainOnly: values["drain-only"] === true,
       // The issue's "two dashboards open".
       dashboards: consoleSteps ? 2 : 0,
-      consoleHours: consoleSteps ? consoleHours : 0,
+      consoleHours: consoleSteps && values["drain-only"] !== true ? consoleHours : 0,
       brokerPort,
       httpPort: numbers["http-port"] ?? 18_391,
       outDir: values.out ?? "bench/results",

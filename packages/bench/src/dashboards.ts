@@ -1,4 +1,4 @@
-import { Duration, Effect, Queue, Schedule, type Scope } from "effect"
+import { Duration, Effect, Fiber, Queue, Schedule, type Scope } from "effect"
 import {
   dataRequests,
   minuteRequests,
@@ -28,6 +28,11 @@ import { summarize } from "./stats.ts"
 export interface Dashboards {
   /** What the dashboards did since they opened. */
   readonly report: Effect.Effect<DashboardLoad>
+  /**
+   * Closes them now (else when the scope closes): before the processor is stopped, since its
+   * HTTP server waits for open streams to end.
+   */
+  readonly close: Effect.Effect<void>
 }
 
 const REQUEST_TIMEOUT_MS = 15_000
@@ -99,6 +104,9 @@ export const openDashboards = (options: {
     const base = `http://127.0.0.1:${options.port}`
     const headers = { authorization: `Bearer ${options.token}` }
     const recorder = makeRecorder()
+    const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
+    const fork = <A, E>(e: Effect.Effect<A, E>) =>
+      Effect.tap(Effect.forkScoped(e), (f) => Effect.sync(() => fibers.push(f)))
     const openedAt = Date.now()
     const nowSec = () => Date.now() / 1_000
 
@@ -157,7 +165,7 @@ export const openDashboards = (options: {
       if (first !== undefined) yield* send(first)
       yield* sendAll(rest)
       // The stream, opened again a second after it ends (the server's `retry: 1000`).
-      yield* Effect.forkScoped(
+      yield* fork(
         Effect.forever(
           Effect.flatMap(readStream, (error) =>
             Effect.zipRight(
@@ -167,7 +175,7 @@ export const openDashboards = (options: {
           ),
         ),
       )
-      yield* Effect.forkScoped(
+      yield* fork(
         Effect.forever(
           Effect.gen(function* () {
             yield* Queue.take(wake)
@@ -181,7 +189,7 @@ export const openDashboards = (options: {
         interval: Duration.DurationInput,
         plan: (now: number) => ReadonlyArray<PlannedRequest>,
       ) =>
-        Effect.forkScoped(
+        fork(
           Effect.schedule(
             Effect.suspend(() => sendAll(plan(nowSec()))),
             Schedule.spaced(interval),
@@ -199,5 +207,6 @@ export const openDashboards = (options: {
       report: Effect.sync(() =>
         recorder.report(options.clients, Math.round((Date.now() - openedAt) / 1_000)),
       ),
+      close: Fiber.interruptAll(fibers),
     }
   })

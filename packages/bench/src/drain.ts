@@ -73,6 +73,7 @@ export const drainRun = (
       const spread = rates.p90 - rates.p10 >= 2_000
       const stats = windowStats(samples, spread ? rates.p10 : readyAt, spread ? rates.p90 : rates.last)
       const load = dashboards === undefined ? undefined : yield* dashboards.report
+      if (dashboards !== undefined) yield* dashboards.close
       const result: DrainRun = {
         system: name,
         events,

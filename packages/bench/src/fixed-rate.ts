@@ -85,6 +85,7 @@ export const fixedRateRun = (
             ).pipe(Effect.orElseSucceed(() => undefined))
           : undefined
       const load = dashboards === undefined ? undefined : yield* dashboards.report
+      if (dashboards !== undefined) yield* dashboards.close
       const result: FixedRateRun = {
         system: name,
         rate,

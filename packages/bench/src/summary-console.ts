@@ -35,8 +35,8 @@ export const renderConsole = (r: BenchResult): ReadonlyArray<string> => {
         c.comparisons.map((x) => [
           x.run,
           x.metric,
-          x.without.toFixed(x.without < 10 ? 2 : 0),
-          x.with.toFixed(x.with < 10 ? 2 : 0),
+          x.without < 10 ? x.without.toFixed(2) : n(x.without),
+          x.with < 10 ? x.with.toFixed(2) : n(x.with),
           `x${x.ratio.toFixed(3)}`,
           x.ok === null ? "–" : x.ok ? "yes" : "**no**",
         ]),

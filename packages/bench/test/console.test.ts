@@ -197,7 +197,7 @@ describe("results with the console", () => {
 })
 
 describe("console options", () => {
-  it("runs the console steps by default, 2 h with --quick, none with --skip-console or --drain-only", () => {
+  it("runs the console steps by default, 2 h with --quick, no panel queries with --drain-only, nothing with --skip-console", () => {
     const opts = (argv: ReadonlyArray<string>) => {
       const p = parseOptions(argv)
       if (p._tag !== "Run") throw new Error(p._tag)
@@ -207,7 +207,8 @@ describe("console options", () => {
     expect(opts(["--quick"])).toEqual([2, 2])
     expect(opts(["--console-hours", "6"])).toEqual([2, 6])
     expect(opts(["--skip-console"])).toEqual([0, 0])
-    expect(opts(["--drain-only"])).toEqual([0, 0])
+    expect(opts(["--drain-only"])).toEqual([2, 0])
+    expect(opts(["--drain-only", "--skip-console"])).toEqual([0, 0])
     expect(parseOptions(["--console-hours", "0"])._tag).toBe("Invalid")
     expect(parseOptions(["--console-hours", "200"])._tag).toBe("Invalid")
   })
