@@ -20,6 +20,7 @@ export const palette: Readonly<Record<string, string>> = {
   processor: "#1f77b4",
   "kafka-engine-default": "#d62728",
   "kafka-engine-tuned": "#ff7f0e",
+  "processor + 2 dashboards": "#17becf",
 }
 const colorOf = (system: string) => palette[system] ?? "#7f7f7f"
 

@@ -15,10 +15,15 @@ Options:
   --skip-peer         do not run ClickHouse's Kafka engine as the peer
   --skip-search       no live max-rate search (the backlog drain test still runs)
   --skip-profile      no CPU profile of the processor
-  --drain-only        only the backlog drain of each system (and the profile unless skipped):
-                      for quick A/B experiments
-  --quick             a smoke run in under 3 minutes (rates 100,1000 for 6 s, 100k backlog,
-                      tuned peer only, no live search, no profile)
+  --skip-console      do not measure the operators' console: no runs with 2 simulated
+                      dashboards open (at the rates >= 1000/s and the drain, next to the runs
+                      without) and no panel queries on a synthesized day
+  --console-hours H   hours of data (at 1,000 events/s) the panel queries run on [default 24]
+  --drain-only        only the backlog drain of each system (and the profile unless skipped,
+                      and the drain with dashboards unless --skip-console): for quick A/B
+                      experiments
+  --quick             a smoke run in about 3 minutes (rates 100,1000 for 6 s, 100k backlog,
+                      tuned peer only, no live search, no profile, 2 h for the panel queries)
   --broker-port P     port of the benchmark's own broker (controller P+1) [default 19292]
   --http-port P       first of two HTTP ports (processor, peer)          [default 18391]
   --out DIR           where results go                                   [default bench/results]
@@ -37,6 +42,10 @@ export interface BenchOptions {
   readonly profile: boolean
   readonly quick: boolean
   readonly drainOnly: boolean
+  /** Simulated dashboards open in the console runs (0: no console steps). */
+  readonly dashboards: number
+  /** Hours synthesized for the console's panel queries (0: not run). */
+  readonly consoleHours: number
   readonly brokerPort: number
   readonly httpPort: number
   readonly outDir: string
@@ -55,6 +64,8 @@ const spec = {
   "skip-peer": { type: "boolean" },
   "skip-search": { type: "boolean" },
   "skip-profile": { type: "boolean" },
+  "skip-console": { type: "boolean" },
+  "console-hours": { type: "string" },
   quick: { type: "boolean" },
   "drain-only": { type: "boolean" },
   "broker-port": { type: "string" },
@@ -84,6 +95,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
     ["drain-events", quick ? 100_000 : 1_000_000],
     ["broker-port", 19_292],
     ["http-port", 18_391],
+    ["console-hours", quick ? 2 : 24],
   ] as const) {
     const raw = values[flag]
     const v = raw === undefined ? fallback : positive(raw)
@@ -101,6 +113,9 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
   if ([19_092, 19_192, 29_192].some((p) => p === brokerPort || p === brokerPort + 1))
     return invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`)
   const peer = values["skip-peer"] !== true
+  const consoleSteps = values["skip-console"] !== true
+  const consoleHours = numbers["console-hours"] ?? 24
+  if (consoleHours > 168) return invalid(`--console-hours: at most 168 (a week), got ${consoleHours}`)
   return {
     _tag: "Run",
     options: {
@@ -114,6 +129,9 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
       profile: !quick && values["skip-profile"] !== true,
       quick,
       drainOnly: values["drain-only"] === true,
+      // The issue's "two dashboards open".
+      dashboards: consoleSteps ? 2 : 0,
+      consoleHours: consoleSteps && values["drain-only"] !== true ? consoleHours : 0,
       brokerPort,
       httpPort: numbers["http-port"] ?? 18_391,
       outDir: values.out ?? "bench/results",

@@ -1,13 +1,17 @@
 import { Duration, Effect, Fiber } from "effect"
 import { createTimeOffsets } from "./calibrate.ts"
+import { describeLoad, withDashboards } from "./console-cost.ts"
+import { openDashboards } from "./dashboards.ts"
 import { countSql, firstEventSql, latencySql, parseLatency, queryNumber } from "./latency.ts"
 import { produce } from "./loadgen.ts"
 import { runProbes, scopedProducer } from "./probe.ts"
+import { BenchError } from "./procs.ts"
 import type { FixedRateRun } from "./results.ts"
 import { windowStats } from "./sampler.ts"
 import { summarize } from "./stats.ts"
 import {
   type BenchContext,
+  benchToken,
   type SystemKind,
   startSampledSystem,
   systemName,
@@ -18,6 +22,7 @@ import {
  * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
  * producer at `rate` for warm-up + measured seconds, probes during the measured window, then a
  * wait for everything to land and the latency of the events in the window, from ClickHouse.
+ * `dashboards`: that many simulated consoles open on the processor for the whole run.
  */
 export const fixedRateRun = (
   ctx: BenchContext,
@@ -26,12 +31,18 @@ export const fixedRateRun = (
   warmupS: number,
   durationS: number,
   tag: string,
+  options: { readonly dashboards?: number } = {},
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const name = systemName(kind)
-      const topic = `${tag}-${name}-${rate}`
+      const clients = options.dashboards ?? 0
+      if (clients > 0 && kind._tag !== "processor")
+        return yield* new BenchError({ message: `${systemName(kind)} has no console to open` })
+      const name = clients > 0 ? withDashboards(systemName(kind), clients) : systemName(kind)
+      const topic = `${tag}-${systemName(kind)}${clients > 0 ? `-dash${clients}` : ""}-${rate}`
       const { system, sampler } = yield* startSampledSystem(ctx, kind, topic, { engineMemory: true })
+      const dashboards =
+        clients > 0 ? yield* openDashboards({ port: system.port, token: benchToken, clients }) : undefined
       const producer = yield* scopedProducer(ctx.broker.kafka)
       yield* ctx.log(`${name} @ ${rate}/s: producing ${warmupS}+${durationS} s`)
       const probes = yield* Effect.fork(
@@ -73,6 +84,8 @@ export const fixedRateRun = (
               Math.min(run.sent, 20_000),
             ).pipe(Effect.orElseSucceed(() => undefined))
           : undefined
+      const load = dashboards === undefined ? undefined : yield* dashboards.report
+      if (dashboards !== undefined) yield* dashboards.close
       const result: FixedRateRun = {
         system: name,
         rate,
@@ -93,9 +106,10 @@ export const fixedRateRun = (
         engineMemPeakMb: stats.engineMemPeakMb,
         lagMax: stats.maxLag,
         brokerCpuCores: stats.brokerCores,
+        ...(load === undefined ? {} : { dashboards: load }),
       }
       yield* ctx.log(
-        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB${load === undefined ? "" : `; ${describeLoad(load)}`}`,
       )
       return result
     }),

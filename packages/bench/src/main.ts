@@ -8,6 +8,8 @@ import { freshTopic, scopedBroker } from "./broker.ts"
 import { consumerCeiling, producerCeiling } from "./ceiling.ts"
 import { type BenchOptions, parseOptions, usage } from "./cli.ts"
 import { clientRun } from "./clients.ts"
+import { compareRuns, consoleTargets, withDashboards } from "./console-cost.ts"
+import { consoleQueriesRun } from "./console-queries.ts"
 import { drainRun } from "./drain.ts"
 import { fixedRateRun } from "./fixed-rate.ts"
 import { produce } from "./loadgen.ts"
@@ -23,8 +25,12 @@ import { evaluateTargets } from "./targets.ts"
  * `make bench`: the harness. One broker of its own, then in order: fixed-rate runs (processor and
  * the Kafka-engine peer, one after the other, each alone on the box with the broker and the
  * producer), a backlog drain per system (capacity), the raw consumers and Kafka's perf tools on
- * the same backlog (ceiling), a CPU profile of the processor, and a live max-rate search. A step
- * that fails is noted in the result and the run goes on; every process started is stopped.
+ * the same backlog (ceiling), a CPU profile of the processor, and a live max-rate search. The
+ * operators' console's cost: the processor's runs at >= 1,000/s and its drain again with simulated
+ * dashboards open, each right after the same run without (so the box's drift is small between
+ * them), and its panel queries on a synthesized day, last (its store's disk writes would disturb
+ * the ingestion runs). A step that fails is noted in the result and the run goes on; every
+ * process started is stopped.
  */
 
 const program = (options: BenchOptions) =>
@@ -76,15 +82,25 @@ const program = (options: BenchOptions) =>
 
     // 1. Fixed rates.
     const systems = [processor, ...options.peerProfiles.map(peer)]
+    const dashboards = options.dashboards
+    const dashboardRates = dashboards > 0 ? options.rates.filter((r) => r >= 1_000) : []
     const fixed: Array<FixedRateRun | undefined> = []
     for (const rate of options.drainOnly ? [] : options.rates)
-      for (const kind of systems)
+      for (const kind of systems) {
         fixed.push(
           yield* attempt(
             `${systemName(kind)} @ ${rate}/s`,
             fixedRateRun(ctx, kind, rate, options.warmupS, options.durationS, tag),
           ),
         )
+        if (kind._tag === "processor" && dashboardRates.includes(rate))
+          fixed.push(
+            yield* attempt(
+              `${withDashboards(systemName(kind), dashboards)} @ ${rate}/s`,
+              fixedRateRun(ctx, kind, rate, options.warmupS, options.durationS, tag, { dashboards }),
+            ),
+          )
+      }
 
     // 2. One backlog, drained by each system, the raw consumers and ConsumerPerformance.
     const backlog = `${tag}-backlog`
@@ -101,7 +117,7 @@ const program = (options: BenchOptions) =>
     let profile: BenchResult["profile"] = null
     if (prefill !== undefined) {
       const events = prefill.sent
-      for (const kind of systems)
+      for (const kind of systems) {
         drain.push(
           yield* attempt(
             `${systemName(kind)} drain`,
@@ -111,6 +127,20 @@ const program = (options: BenchOptions) =>
             ),
           ),
         )
+        if (kind._tag === "processor" && dashboards > 0)
+          drain.push(
+            yield* attempt(
+              `${withDashboards(systemName(kind), dashboards)} drain`,
+              Effect.map(
+                drainRun(ctx, kind, backlog, events, {
+                  group: `${tag}-drain-${systemName(kind)}-dashboards`,
+                  dashboards,
+                }),
+                (d) => d.result,
+              ),
+            ),
+          )
+      }
       const consumer = options.drainOnly
         ? undefined
         : yield* attempt("ConsumerPerformance", consumerCeiling(ctx, backlog, events))
@@ -164,8 +194,20 @@ const program = (options: BenchOptions) =>
           )) ?? null)
         : null
 
+    // 4. The console's panel queries on a synthesized day, in a store of their own.
+    const queries =
+      options.consoleHours > 0
+        ? ((yield* attempt("console queries", consoleQueriesRun(ctx, options.consoleHours, 1_000))) ?? null)
+        : null
+
     const fixedRate = defined(fixed)
     const drains = defined(drain)
+    const consoleCost =
+      dashboards > 0 || queries !== null
+        ? { dashboards, comparisons: compareRuns(fixedRate, drains), queries }
+        : undefined
+    for (const c of consoleCost?.comparisons ?? [])
+      yield* log(`console: ${c.run} ${c.metric}: ${c.without} -> ${c.with} (x${c.ratio})`)
     const result: BenchResult = {
       version: 1,
       date,
@@ -180,8 +222,12 @@ const program = (options: BenchOptions) =>
       ceiling,
       clients: defined(clients),
       profile,
-      targets: evaluateTargets(fixedRate, drains, search),
+      targets: [
+        ...evaluateTargets(fixedRate, drains, search),
+        ...(consoleCost === undefined ? [] : consoleTargets(consoleCost.comparisons, consoleCost.queries)),
+      ],
       notes,
+      ...(consoleCost === undefined ? {} : { console: consoleCost }),
     }
     const written = yield* writeResults(path.resolve(root, options.outDir), stamp, result)
     yield* Console.log(`\n${written.markdown}`)

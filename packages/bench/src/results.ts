@@ -16,6 +16,28 @@ export const Percentiles = Schema.Struct({
 
 const Cores = Schema.Record({ key: Schema.String, value: Schema.Number })
 
+/** One console route as the simulated dashboards used it (dashboards.ts). */
+export const RouteLoad = Schema.Struct({
+  route: Schema.String,
+  requests: Schema.Number,
+  /** Non-2xx answers, timeouts and network errors. */
+  errors: Schema.Number,
+  /** Request sent -> body read, as the client saw it. */
+  latencyMs: Schema.NullOr(Percentiles),
+})
+
+/** What the simulated dashboards did while a run was measured. */
+export const DashboardLoad = Schema.Struct({
+  clients: Schema.Number,
+  seconds: Schema.Number,
+  routes: Schema.Array(RouteLoad),
+  /** Server-sent events received on /api/stream, by event type. */
+  streamEvents: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  /** Times a stream had to be opened again (ended or failed). */
+  streamReconnects: Schema.Number,
+  firstError: Schema.NullOr(Schema.String),
+})
+
 export const Machine = Schema.Struct({
   nproc: Schema.Number,
   memTotalMb: Schema.Number,
@@ -57,6 +79,8 @@ export const FixedRateRun = Schema.Struct({
   engineMemPeakMb: Schema.Number,
   lagMax: Schema.Number,
   brokerCpuCores: Schema.Number,
+  /** Set on runs with simulated dashboards open (absent in older result files). */
+  dashboards: Schema.optional(DashboardLoad),
 })
 
 export const DrainRun = Schema.Struct({
@@ -72,6 +96,7 @@ export const DrainRun = Schema.Struct({
   rssPeakMb: Schema.Number,
   rssAnonPeakMb: Schema.Number,
   engineMemPeakMb: Schema.Number,
+  dashboards: Schema.optional(DashboardLoad),
 })
 
 export const SearchStep = Schema.Struct({
@@ -132,6 +157,51 @@ export const Target = Schema.Struct({
   met: Schema.NullOr(Schema.Boolean),
 })
 
+/** One console query timed on the synthesized store (console-queries.ts). */
+export const PanelTiming = Schema.Struct({
+  panel: Schema.String,
+  /** "24 h", "1 h", "last minute" (the range the page asks for). */
+  range: Schema.String,
+  stepS: Schema.Number,
+  points: Schema.Number,
+  runsMs: Schema.Array(Schema.Number),
+  medianMs: Schema.Number,
+  maxMs: Schema.Number,
+  /** Every timed run under 100 ms. */
+  under100: Schema.Boolean,
+})
+
+export const ConsoleQueries = Schema.Struct({
+  hours: Schema.Number,
+  eventsPerSec: Schema.Number,
+  events: Schema.Number,
+  synthesisS: Schema.Number,
+  /** Seconds per synthesis stage (states, counts refresh, integrity, ingest_stats, previous day). */
+  stagesS: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  /** Active parts and MB on disk per table when the queries ran. */
+  tables: Schema.Array(Schema.Struct({ table: Schema.String, parts: Schema.Number, mb: Schema.Number })),
+  panels: Schema.Array(PanelTiming),
+  elapsedS: Schema.Number,
+})
+
+/** A measurement with simulated dashboards open next to the same one without. */
+export const ConsoleComparison = Schema.Struct({
+  run: Schema.String,
+  metric: Schema.String,
+  without: Schema.Number,
+  with: Schema.Number,
+  /** with / without. */
+  ratio: Schema.Number,
+  /** Within the issue's 5% (null: shown for information, not judged). */
+  ok: Schema.NullOr(Schema.Boolean),
+})
+
+export const ConsoleCost = Schema.Struct({
+  dashboards: Schema.Number,
+  comparisons: Schema.Array(ConsoleComparison),
+  queries: Schema.NullOr(ConsoleQueries),
+})
+
 export const BenchResult = Schema.Struct({
   version: Schema.Literal(1),
   date: Schema.String,
@@ -148,6 +218,8 @@ export const BenchResult = Schema.Struct({
   profile: Schema.NullOr(Profile),
   targets: Schema.Array(Target),
   notes: Schema.Array(Schema.String),
+  /** The operators' console's cost (absent in older result files and with --skip-console). */
+  console: Schema.optional(ConsoleCost),
 })
 
 export type BenchResult = typeof BenchResult.Type
@@ -160,6 +232,12 @@ export type ClientRun = typeof ClientRun.Type
 export type Profile = typeof Profile.Type
 export type Target = typeof Target.Type
 export type Machine = typeof Machine.Type
+export type RouteLoad = typeof RouteLoad.Type
+export type DashboardLoad = typeof DashboardLoad.Type
+export type PanelTiming = typeof PanelTiming.Type
+export type ConsoleQueries = typeof ConsoleQueries.Type
+export type ConsoleComparison = typeof ConsoleComparison.Type
+export type ConsoleCost = typeof ConsoleCost.Type
 
 export const encodeResult = Schema.encodeSync(BenchResult)
 export const decodeResult = Schema.decodeUnknownEither(BenchResult)

@@ -1,17 +1,11 @@
 import type { BenchResult } from "./results.ts"
+import { renderConsole, table } from "./summary-console.ts"
 
 /** The Markdown summary of a result (bench/results/<stamp>.md, also printed at the end). */
 
 const n = (v: number | undefined | null) =>
   v === undefined || v === null ? "–" : Math.round(v).toLocaleString("en-US")
 const f2 = (v: number) => v.toFixed(2)
-
-const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
-  [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map((_, i) => (i === 0 ? ":--" : "--:")).join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n")
 
 export const renderSummary = (r: BenchResult): string => {
   const m = r.machine
@@ -90,6 +84,7 @@ export const renderSummary = (r: BenchResult): string => {
     )
   }
   out.push(
+    ...renderConsole(r),
     "",
     "## Targets",
     "",

@@ -39,12 +39,15 @@ export interface RunningSystem {
   readonly name: string
   readonly proc: Proc
   readonly dir: string
+  /** Its HTTP port (the processor's operator endpoint and console). */
+  readonly port: number
   readonly query: (sql: string) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, BenchError>
 }
 
 const script = (ctx: BenchContext, p: string) => path.join(ctx.root, p)
 
-const benchToken = randomBytes(16).toString("hex")
+/** This run's token for the processor's endpoint (PROCESSOR_HTTP_TOKEN below); clients send it. */
+export const benchToken = randomBytes(16).toString("hex")
 
 /** The environment of programs of this repo pointed at the bench's broker and a topic. */
 export const appEnv = (
@@ -140,7 +143,7 @@ export const startSystem = (
     }
     yield* waitHealthy(proc, port)
     yield* ctx.log(`${name} up (pid ${proc.pid}, topic ${topic})`)
-    return { name, proc, dir, query: (sql: string) => queryHttp(port, sql) }
+    return { name, proc, dir, port, query: (sql: string) => queryHttp(port, sql) }
   })
 
 /** Waits until `count` reaches `target`, or it stops growing for `stall`, or `limit` passes. */
