@@ -8,6 +8,7 @@ import {
 } from "@rtoa/core"
 import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { AlertInputsInMemory, AlertsLive } from "../src/alerts/index.ts"
 import { contentTypeOf, httpStatusOf } from "../src/clickhouse-http.ts"
 import { DeadLetterLogTest } from "../src/dead-letter-log.ts"
 import { HealthLive } from "../src/health.ts"
@@ -92,6 +93,9 @@ const { handler, dispose } = HttpApp.toWebHandlerLayer(
     DeadLetterLogTest,
     MinuteCountsNone,
     Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
+    AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
+      Layer.provide(AlertInputsInMemory),
+    ),
   ).pipe(Layer.provideMerge(Layer.succeed(Metrics, new ProcessorMetrics()))),
 )
 afterAll(() => dispose())

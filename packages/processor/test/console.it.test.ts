@@ -108,7 +108,10 @@ describe("the console API (real processor)", () => {
       async () => {
         const r = await api<Metrics>(`/api/metrics?${range}`)
         const i = r.time.indexOf(minute / 1_000)
-        return r.eventsTotal[i] === 42 ? { r, i } : undefined
+        // The per-channel and total series are separate reads: wait until both have the minute.
+        return r.eventsTotal[i] === 42 && r.events.Web?.[i] === 30 && r.events.Mobile?.[i] === 12
+          ? { r, i }
+          : undefined
       },
       20_000,
     )
