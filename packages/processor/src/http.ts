@@ -1,4 +1,4 @@
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import {
   HttpIncomingMessage,
   HttpRouter,
@@ -154,26 +154,40 @@ export const router = (settings: HttpSettings) =>
 
 /**
  * The server with its own limits: headers within 10 s and the whole request within 30 s (a slow
- * client cannot hold a socket), idle keep-alive connections closed after 5 s.
+ * client cannot hold a socket), idle keep-alive connections closed after 5 s. On shutdown it stops
+ * listening and closes every connection: the server's own release waits for open connections to
+ * end, and a console's /api/stream never does (the process would outlive SIGTERM).
  */
-export const HttpLive = (settings: HttpSettings) =>
-  Layer.unwrapEffect(
+export const HttpLive = (settings: HttpSettings) => {
+  let server: Server | undefined
+  const closeConnectionsOnShutdown = Layer.scopedDiscard(
+    Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        if (server?.listening) server.close()
+        server?.closeAllConnections()
+      }),
+    ),
+  )
+  return Layer.unwrapEffect(
     Effect.map(router(settings), (app) =>
-      HttpServer.serve(app).pipe(
+      Layer.merge(HttpServer.serve(app), closeConnectionsOnShutdown).pipe(
         HttpServer.withLogAddress,
         Layer.provide(
           NodeHttpServer.layer(
-            () =>
-              createServer({
+            () => {
+              server = createServer({
                 headersTimeout: 10_000,
                 requestTimeout: 30_000,
                 keepAliveTimeout: 5_000,
                 // Node checks the two timeouts above only this often (default 30 s).
                 connectionsCheckingInterval: 1_000,
-              }),
+              })
+              return server
+            },
             { host: settings.endpoint.host, port: settings.endpoint.port },
           ),
         ),
       ),
     ),
   )
+}

@@ -253,4 +253,28 @@ describe("the console API (real processor)", () => {
     })
     expect(crossSite.status).toBe(403)
   })
+
+  // Last: it stops the processor.
+  it("exits promptly on SIGTERM while a console's event stream is open", async () => {
+    const r = await fetch(`${base}/api/stream`, { headers: { authorization: `Bearer ${processor.token}` } })
+    const reader = r.body?.getReader()
+    await reader?.read()
+    const t0 = Date.now()
+    processor.proc.child.kill("SIGTERM")
+    const exit = await Promise.race([
+      processor.proc.exited.then(() => "exited" as const),
+      new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 15_000).unref()),
+    ])
+    expect(exit).toBe("exited")
+    expect(processor.proc.child.exitCode).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(15_000)
+    // The client sees the stream end instead of hanging.
+    let ended = false
+    while (reader !== undefined && !ended)
+      ended = await reader.read().then(
+        (x) => x.done,
+        () => true,
+      )
+    expect(ended).toBe(true)
+  }, 30_000)
 })
