@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import type { ClickHouseClient } from "./clickhouse.ts"
+import { backfillRollup } from "./counts.ts"
 import { MigrationError, messageOf, SchemaMissing } from "./errors.ts"
 
 /** One numbered file under db/: `NNN_name.sql`, statements separated by `;` at a line end. */
@@ -54,6 +55,16 @@ export const readMigrations = (dir: string) =>
     catch: (cause) => new MigrationError({ file: dir, message: messageOf(cause), cause }),
   })
 
+/**
+ * Data a migration fills in after its statements, before it is recorded: code rather than SQL so it
+ * can go in bounded chunks. Each is safe to run again (a run cut short is simply run again).
+ */
+const afterStatements: Readonly<
+  Record<number, (ch: ClickHouseClient) => Effect.Effect<unknown, { message: string }>>
+> = {
+  6: backfillRollup,
+}
+
 const ensureLedger = (ch: ClickHouseClient) =>
   ch.command(
     `CREATE TABLE IF NOT EXISTS schema_migrations
@@ -93,6 +104,11 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
           .command(statement)
           .pipe(Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })))
       }
+      const after = afterStatements[m.version]
+      if (after !== undefined)
+        yield* after(ch).pipe(
+          Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })),
+        )
       yield* ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
       applied.push(m.file)
     }
@@ -105,6 +121,7 @@ export const REQUIRED_TABLES = [
   "metrics_minutely",
   "metrics_minutely_input",
   "metrics_minutely_counts",
+  "metrics_minutely_rollup",
   "integrity_minutely",
   "ingest_stats",
 ] as const
