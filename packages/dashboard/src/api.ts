@@ -27,7 +27,7 @@ const Dimension = Schema.String.pipe(Schema.maxLength(64))
 export const RangeQuery = Schema.Struct({
   from: TimeParam,
   to: TimeParam,
-  /** Seconds per point, a multiple of 60 (default: chosen from the range, at most ~720 points). */
+  /** Seconds per point, a multiple of 60 (default: a minute up to 24 h, else at most 1,440 points). */
   step: Schema.optional(Step),
   /** Filters on the business panel: one event_source and/or one event_type. */
   source: Schema.optional(Dimension),

@@ -145,6 +145,80 @@ describe("the console API (real processor)", () => {
     expect(compared.compare?.eventsTotal[m.i]).toBeNull()
   })
 
+  it("filtered users and events per channel and in total equal the same merge of the states in SQL", async () => {
+    // A minute of its own: users shared across channels, sources and types, so no series adds up.
+    const at = minute - 60_000
+    const messages = Array.from({ length: 90 }, (_, i) =>
+      JSON.stringify({
+        event_id: `mix-${i}`,
+        user_id: `m${(i * 7) % 23}`,
+        dimension_channel: ["Web", "Mobile", "API"][i % 3],
+        event_type: ["click", "view"][Math.floor(i / 3) % 2],
+        event_source: ["src-a", "src-b"][Math.floor(i / 6) % 2],
+        event_time: new Date(at + 1_000 + i).toISOString(),
+      }),
+    )
+    await send(messages)
+    const t = at / 1_000
+    const range = `from=${t - 3_600}&to=${t + 3_600}`
+    await eventually(
+      "the minute's counts",
+      async () => ((await api<Metrics>(`/api/metrics?${range}`)).eventsTotal[60] === 90 ? true : undefined),
+      20_000,
+    )
+    const states = async (where: string, group: string) =>
+      processor.rows(
+        `SELECT ${group === "" ? "'' AS c" : `${group} AS c`}, uniqExactMerge(event_count_state) AS events,
+                uniqMerge(unique_users_state) AS users
+         FROM metrics_minutely WHERE ${where} ${group === "" ? "" : `GROUP BY ${group}`}`,
+      )
+    for (const f of [
+      {},
+      { source: "src-a" },
+      { type: "view" },
+      { source: "src-b", type: "click" },
+    ] as const) {
+      const q = Object.entries(f)
+        .map(([k, v]) => `&${k}=${v}`)
+        .join("")
+      const where = [
+        `time_window = toDateTime(${t}, 'UTC')`,
+        ...Object.entries(f).map(([k, v]) => `event_${k} = '${v}'`),
+      ].join(" AND ")
+      // The default step for two hours is a minute: the point at index 60 is the minute.
+      const m = await api<Metrics & { step: number }>(`/api/metrics?${range}${q}`)
+      expect(m.step).toBe(60)
+      const i = m.time.indexOf(t)
+      const perChannel = await states(where, "dimension_channel")
+      const [total] = await states(where, "")
+      expect(perChannel.length, JSON.stringify(f)).toBeGreaterThan(1)
+      for (const row of perChannel) {
+        const c = String(row.c)
+        expect([m.events[c]?.[i], m.users[c]?.[i]], `${c} ${JSON.stringify(f)}`).toEqual([
+          Number(row.events),
+          Number(row.users),
+        ])
+      }
+      expect([m.eventsTotal[i], m.usersTotal[i]], JSON.stringify(f)).toEqual([
+        Number(total?.events),
+        Number(total?.users),
+      ])
+      // Users over all channels are fewer than their sum: a total, not an addition.
+      expect(m.usersTotal[i]).toBeLessThan(perChannel.reduce((n, r) => n + Number(r.users), 0))
+    }
+    // Longer than a day: a coarser step, users merged from the states over each point's minutes.
+    const long = await api<Metrics & { step: number }>(
+      `/api/metrics?from=${t - 2 * 86_400}&to=${t + 60}&type=view`,
+    )
+    expect(long.step).toBeGreaterThan(60)
+    const p = long.time.findIndex((x) => x <= t && t < x + long.step)
+    const bucket = `time_window >= toDateTime(${long.time[p]}, 'UTC') AND time_window < toDateTime(${(long.time[p] ?? 0) + long.step}, 'UTC') AND event_type = 'view'`
+    const [all] = await states(bucket, "")
+    expect([long.eventsTotal[p], long.usersTotal[p]]).toEqual([Number(all?.events), Number(all?.users)])
+    for (const row of await states(bucket, "dimension_channel"))
+      expect(long.users[String(row.c)]?.[p]).toBe(Number(row.users))
+  })
+
   it("refuses bad ranges and never splices parameters into SQL", async () => {
     const bad = await fetch(`${base}/api/metrics?from=x&to=1`, {
       headers: { authorization: `Bearer ${processor.token}` },

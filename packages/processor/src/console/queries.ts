@@ -1,159 +1,18 @@
 import type { ClickHouseClient } from "@rtoa/core"
-import type {
-  DimensionsResponse,
-  HealthHistoryResponse,
-  IntegrityResponse,
-  MetricsResponse,
-  RangeQuery,
-} from "@rtoa/dashboard"
+import type { HealthHistoryResponse, IntegrityResponse } from "@rtoa/dashboard"
 import { Effect } from "effect"
 import { quantileMs } from "../sampler.ts"
+import { bucket, params, type Range, series, times, window } from "./range.ts"
+
+export { dimensionsQuery, metricsQuery } from "./metrics.ts"
+export { normalizeRange, type Range } from "./range.ts"
 
 /**
  * The console's reads. Every value a caller sends travels as a ClickHouse query parameter
  * ({name:Type}), never spliced into the SQL; they run on the read-only session and its limits.
- * Business numbers come from metrics_minutely_counts (exact, refreshed from the states) and the
- * uniq states (unique users, which do not add up across dimensions).
+ * Business numbers come from metrics_minutely_rollup (finalized per minute, refreshed from the
+ * states; metrics.ts), the pipeline's from integrity_minutely and ingest_stats.
  */
-
-export interface Range {
-  readonly from: number
-  readonly to: number
-  readonly step: number
-  readonly source: string
-  readonly type: string
-}
-
-/** At most ~720 points, whole minutes, the range aligned to the step. */
-export const normalizeRange = (q: RangeQuery): Range => {
-  const span = Math.max(60, q.to - q.from)
-  const step = q.step ?? Math.max(60, Math.ceil(span / 720 / 60) * 60)
-  const from = Math.floor(q.from / step) * step
-  const to = Math.max(from + step, Math.ceil(q.to / step) * step)
-  return { from, to, step, source: q.source ?? "", type: q.type ?? "" }
-}
-
-const params = (r: Range, shift = 0) => ({
-  from: r.from - shift,
-  to: r.to - shift,
-  step: r.step,
-  source: r.source,
-  type: r.type,
-})
-
-const window = `time_window >= toDateTime({from:UInt32}, 'UTC') AND time_window < toDateTime({to:UInt32}, 'UTC')`
-const filters = `({source:String} = '' OR event_source = {source:String}) AND ({type:String} = '' OR event_type = {type:String})`
-const bucket = (column: string) =>
-  `toUInt32(toStartOfInterval(${column}, toIntervalSecond({step:UInt32}), 'UTC'))`
-
-const times = (r: Range) =>
-  Array.from({ length: Math.round((r.to - r.from) / r.step) }, (_, i) => r.from + i * r.step)
-
-/** Values keyed by point time, laid out on the range's points (null where absent). */
-const series = (r: Range, rows: ReadonlyArray<{ t: number; v: number }>) => {
-  const byTime = new Map(rows.map((x) => [Number(x.t), Number(x.v)]))
-  return times(r).map((t) => byTime.get(t) ?? null)
-}
-
-interface ChannelRow {
-  readonly t: number
-  readonly channel: string
-  readonly v: number
-}
-
-const byChannel = (r: Range, rows: ReadonlyArray<ChannelRow>) => {
-  const channels = [...new Set(rows.map((x) => x.channel))].sort()
-  return Object.fromEntries(
-    channels.map(
-      (c) =>
-        [
-          c,
-          series(
-            r,
-            rows.filter((x) => x.channel === c),
-          ),
-        ] as const,
-    ),
-  ) as Record<string, ReadonlyArray<number | null>>
-}
-
-const totals = (ch: ClickHouseClient, r: Range, shift: number) =>
-  Effect.all([
-    ch.query<{ t: number; v: number }>(
-      `SELECT ${bucket("time_window")} AS t, sum(events) AS v FROM metrics_minutely_counts FINAL
-       WHERE ${window} AND ${filters} GROUP BY t`,
-      params(r, shift),
-    ),
-    ch.query<{ t: number; v: number }>(
-      `SELECT ${bucket("time_window")} AS t, uniqMerge(unique_users_state) AS v FROM metrics_minutely
-       WHERE ${window} AND ${filters} GROUP BY t`,
-      params(r, shift),
-    ),
-  ]).pipe(
-    // Shifted back: the points line up with the current window's.
-    Effect.map(([events, users]) => ({
-      eventsTotal: series(
-        r,
-        events.map((x) => ({ t: Number(x.t) + shift, v: x.v })),
-      ),
-      usersTotal: series(
-        r,
-        users.map((x) => ({ t: Number(x.t) + shift, v: x.v })),
-      ),
-    })),
-  )
-
-export const metricsQuery = (ch: ClickHouseClient, r: Range, compare: "none" | "1d" | "1w") =>
-  Effect.gen(function* () {
-    const [events, users, total, previous] = yield* Effect.all(
-      [
-        ch.query<ChannelRow>(
-          `SELECT ${bucket("time_window")} AS t, dimension_channel AS channel, sum(events) AS v
-           FROM metrics_minutely_counts FINAL WHERE ${window} AND ${filters} GROUP BY t, channel`,
-          params(r),
-        ),
-        ch.query<ChannelRow>(
-          `SELECT ${bucket("time_window")} AS t, dimension_channel AS channel, uniqMerge(unique_users_state) AS v
-           FROM metrics_minutely WHERE ${window} AND ${filters} GROUP BY t, channel`,
-          params(r),
-        ),
-        totals(ch, r, 0),
-        compare === "none"
-          ? Effect.succeed(undefined)
-          : totals(ch, r, compare === "1d" ? 86_400 : 7 * 86_400),
-      ],
-      { concurrency: 2 },
-    )
-    const eventsByChannel = byChannel(r, events)
-    const usersByChannel = byChannel(r, users)
-    return {
-      from: r.from,
-      to: r.to,
-      step: r.step,
-      time: times(r),
-      channels: [...new Set([...Object.keys(eventsByChannel), ...Object.keys(usersByChannel)])].sort(),
-      events: eventsByChannel,
-      users: usersByChannel,
-      eventsTotal: total.eventsTotal,
-      usersTotal: total.usersTotal,
-      ...(previous === undefined || compare === "none" ? {} : { compare: { offset: compare, ...previous } }),
-    } satisfies MetricsResponse
-  })
-
-export const dimensionsQuery = (ch: ClickHouseClient, r: Range) =>
-  Effect.map(
-    ch.query<{ channels: Array<string>; sources: Array<string>; types: Array<string> }>(
-      `SELECT arraySort(groupUniqArray(dimension_channel)) AS channels, arraySort(groupUniqArray(event_source)) AS sources,
-              arraySort(groupUniqArray(event_type)) AS types
-       FROM metrics_minutely_counts WHERE ${window}`,
-      params(r),
-    ),
-    ([row]): DimensionsResponse => ({
-      channels: row?.channels ?? [],
-      sources: row?.sources ?? [],
-      types: row?.types ?? [],
-    }),
-  )
 
 export const integrityQuery = (ch: ClickHouseClient, r: Range) =>
   Effect.gen(function* () {
@@ -166,7 +25,9 @@ export const integrityQuery = (ch: ClickHouseClient, r: Range) =>
           params(r),
         ),
         ch.query<{ t: number; v: number }>(
-          `SELECT ${bucket("time_window")} AS t, sum(events) AS v FROM metrics_minutely_counts FINAL WHERE ${window} GROUP BY t`,
+          // The minute's total set: one row per minute.
+          `SELECT ${bucket("time_window")} AS t, sum(events) AS v FROM metrics_minutely_rollup FINAL
+           WHERE grouped = 0 AND ${window} GROUP BY t`,
           params(r),
         ),
         ch.query<{ t: number; v: number }>(
