@@ -147,7 +147,7 @@ export const consoleQueriesRun = (ctx: BenchContext, hours: number, eventsPerSec
         const spec: HourSpec = { from: start + h * 3_600, eventsPerSec, users: USERS, mix }
         yield* stage("metrics_minutely states", ch.command(metricsSql(spec)))
         yield* stage(
-          "metrics_minutely_counts refresh",
+          "counts refresh (metrics_minutely_rollup)",
           refreshMinuteCountsBetween(ch, spec.from * 1_000, (spec.from + 3_600) * 1_000),
         )
         yield* stage("integrity_minutely", ch.command(integritySql(spec)))

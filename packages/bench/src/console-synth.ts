@@ -122,7 +122,7 @@ FROM numbers(720)`
 }
 
 /**
- * The day before [from, to), for compare=1d: the users states and the exact counts (all that
+ * The day before [from, to), for compare=1d: the users states and the finalized counts (all that
  * query reads), shifted back 24 h. The per-event id sets are left empty: no console query reads
  * them, and copying them would double the synthesis.
  */
@@ -134,9 +134,11 @@ export const previousDaySql = (from: number, to: number): ReadonlyArray<string> 
      SELECT time_window - INTERVAL 1 DAY, dimension_channel, event_source, event_type, unique_users_state,
             arrayReduce('uniqExactState', emptyArrayString())
      FROM metrics_minutely WHERE ${window}`,
-    `INSERT INTO metrics_minutely_counts
-       (time_window, dimension_channel, event_source, event_type, events, users, computed_at)
-     SELECT time_window - INTERVAL 1 DAY, dimension_channel, event_source, event_type, events, users, computed_at
-     FROM metrics_minutely_counts FINAL WHERE ${window}`,
+    // Its view copies the full set into metrics_minutely_counts, as a refresh does.
+    `INSERT INTO metrics_minutely_rollup
+       (time_window, grouped, dimension_channel, event_source, event_type, events, users, computed_at)
+     SELECT time_window - INTERVAL 1 DAY, grouped, dimension_channel, event_source, event_type, events, users,
+            computed_at
+     FROM metrics_minutely_rollup FINAL WHERE ${window}`,
   ]
 }
