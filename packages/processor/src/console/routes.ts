@@ -19,7 +19,7 @@ import { Alerts } from "../alerts/runner.ts"
 import { DeadLetterLog } from "../dead-letter-log.ts"
 import type { Health } from "../health.ts"
 import { Metrics } from "../metrics.ts"
-import type { MinuteCounts } from "../minute-counts.ts"
+import { MinuteCounts } from "../minute-counts.ts"
 import type { Sampler } from "../sampler.ts"
 import { consoleEvents, healthNow } from "./live.ts"
 import {
@@ -29,6 +29,7 @@ import {
   metricsQuery,
   normalizeRange,
 } from "./queries.ts"
+import { makeSharedReads, type SharedReads } from "./shared-reads.ts"
 
 /**
  * The operators' console over HTTP: the page (/dashboard/, static files bundled at setup), its
@@ -60,17 +61,24 @@ const withRange = <E, R>(
     }),
   )
 
-/** A read on the read-only session; an engine error is a 500 without paths. */
-const read = <A, I, E extends { readonly message: string }, R>(
-  schema: Schema.Schema<A, I>,
-  query: Effect.Effect<A, E, R>,
-) =>
-  query.pipe(
-    Effect.map((value) => json(schema, value)),
-    Effect.catchAll((e) =>
-      Effect.succeed(HttpServerResponse.text(`${publicMessage(e.message)}\n`, { status: 500 })),
-    ),
-  )
+/**
+ * A read on the read-only session; an engine error is a 500 without paths. Identical reads under
+ * the same data version within a second share one query (`key`: the route and its normalized range).
+ */
+const reader =
+  (sharedReads: SharedReads) =>
+  <A, I, E extends { readonly message: string }, R>(
+    schema: Schema.Schema<A, I>,
+    key: string,
+    query: Effect.Effect<A, E, R>,
+  ) =>
+    Effect.flatMap(MinuteCounts, (counts) => counts.version).pipe(
+      Effect.flatMap((version) => sharedReads.read(key, version, query)),
+      Effect.map((value) => json(schema, value)),
+      Effect.catchAll((e) =>
+        Effect.succeed(HttpServerResponse.text(`${publicMessage(e.message)}\n`, { status: 500 })),
+      ),
+    )
 
 const contentTypes: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -102,8 +110,9 @@ const staticFile = (name: string) => {
   })
 }
 
-export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redacted.Redacted) =>
-  HttpRouter.empty.pipe(
+export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redacted.Redacted) => {
+  const read = reader(makeSharedReads(1_000))
+  return HttpRouter.empty.pipe(
     HttpRouter.get(
       "/",
       hostOnly(Effect.succeed(HttpServerResponse.redirect("/dashboard/", { status: 302 }))),
@@ -142,7 +151,11 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       protect(
         withRange((r, q) =>
           Effect.flatMap(ClickHouseReadOnly, (ch) =>
-            read(MetricsResponse, metricsQuery(ch, r, q.compare ?? "none")),
+            read(
+              MetricsResponse,
+              `metrics ${JSON.stringify(r)} ${q.compare ?? "none"}`,
+              metricsQuery(ch, r, q.compare ?? "none"),
+            ),
           ),
         ),
       ),
@@ -151,7 +164,9 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       "/api/dimensions",
       protect(
         withRange((r) =>
-          Effect.flatMap(ClickHouseReadOnly, (ch) => read(DimensionsResponse, dimensionsQuery(ch, r))),
+          Effect.flatMap(ClickHouseReadOnly, (ch) =>
+            read(DimensionsResponse, `dimensions ${JSON.stringify(r)}`, dimensionsQuery(ch, r)),
+          ),
         ),
       ),
     ),
@@ -159,7 +174,9 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       "/api/integrity",
       protect(
         withRange((r) =>
-          Effect.flatMap(ClickHouseReadOnly, (ch) => read(IntegrityResponse, integrityQuery(ch, r))),
+          Effect.flatMap(ClickHouseReadOnly, (ch) =>
+            read(IntegrityResponse, `integrity ${JSON.stringify(r)}`, integrityQuery(ch, r)),
+          ),
         ),
       ),
     ),
@@ -167,7 +184,9 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       "/api/health/history",
       protect(
         withRange((r) =>
-          Effect.flatMap(ClickHouseReadOnly, (ch) => read(HealthHistoryResponse, healthHistoryQuery(ch, r))),
+          Effect.flatMap(ClickHouseReadOnly, (ch) =>
+            read(HealthHistoryResponse, `health ${JSON.stringify(r)}`, healthHistoryQuery(ch, r)),
+          ),
         ),
       ),
     ),
@@ -204,3 +223,4 @@ export const consoleRoutes = (protect: Protect, hostOnly: Protect, token: Redact
       ),
     ),
   )
+}
