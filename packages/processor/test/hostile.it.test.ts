@@ -208,8 +208,11 @@ describe("the issue's poison table, one regression test per row", () => {
     await eventually("the batch around the surrogate stored", async () =>
       (await storedRows(ids)).length === 20 ? true : undefined,
     )
-    const letter = (await lettersAt(start)).find((l) => l.headers["dlq.source.offset"] === String(start + 10))
-    expect(letter?.headers["dlq.reason"]).toBe("invalid_encoding")
+    // The dead letter and the rows are written in parallel: the rows may show first.
+    const letter = await eventually("the surrogate dead-lettered", async () =>
+      (await lettersAt(start)).find((l) => l.headers["dlq.source.offset"] === String(start + 10)),
+    )
+    expect(letter.headers["dlq.reason"]).toBe("invalid_encoding")
     const ready = await processor.get("/ready")
     expect(ready.status).toBe(200)
     expect(JSON.parse(ready.body)).toMatchObject({ state: "running" })
