@@ -21,20 +21,17 @@ export const GROUPED = { channel: 4, source: 2, type: 1 } as const
 export const groupedBy = (dims: { channel: boolean; source: boolean; type: boolean }) =>
   (dims.channel ? GROUPED.channel : 0) | (dims.source ? GROUPED.source : 0) | (dims.type ? GROUPED.type : 0)
 
-const recompute = (where: string) =>
+/**
+ * The rollup of `source` (rows of time_window, the three dimensions, `e`: exact events, `u`: a
+ * uniq state of users) into every combination of the console's filters.
+ */
+const rollupInsert = (source: string) =>
   `INSERT INTO metrics_minutely_rollup
    SELECT time_window,
           -- Standard GROUPING: a bit is 1 where the column is NOT grouped (pinned below).
           bitXor(7, grouping(dimension_channel, event_source, event_type)),
           dimension_channel, event_source, event_type, sum(e), uniqMerge(u), now64(3)
-   FROM
-   (
-     SELECT time_window, dimension_channel, event_source, event_type,
-            uniqExactMerge(event_count_state) AS e, uniqMergeState(unique_users_state) AS u
-     FROM metrics_minutely
-     WHERE ${where}
-     GROUP BY time_window, dimension_channel, event_source, event_type
-   )
+   FROM (${source})
    GROUP BY GROUPING SETS
    (
      (time_window, dimension_channel, event_source, event_type),
@@ -48,50 +45,42 @@ const recompute = (where: string) =>
    )
    SETTINGS force_grouping_standard_compatibility = 1`
 
+const recompute = (where: string) =>
+  rollupInsert(
+    `SELECT time_window, dimension_channel, event_source, event_type,
+            uniqExactMerge(event_count_state) AS e, uniqMergeState(unique_users_state) AS u
+     FROM metrics_minutely
+     WHERE ${where}
+     GROUP BY time_window, dimension_channel, event_source, event_type`,
+  )
+
+// Whole seconds from our own clock arithmetic, rendered as numbers: nothing user-given.
+const between = (fromS: number, toS: number) =>
+  `time_window >= toDateTime(${fromS}, 'UTC') AND time_window < toDateTime(${toS}, 'UTC')`
+
 /** Refreshes the counts of these minutes (epoch ms, minute starts). */
 export const refreshMinuteCounts = (ch: ClickHouseClient, minutes: ReadonlyArray<number>) =>
   ch.command(
     recompute(
-      // Whole numbers from our own clock arithmetic, rendered as numbers: nothing user-given.
       `time_window IN (${minutes.map((m) => `toDateTime(${Math.floor(m / 1_000)}, 'UTC')`).join(", ")})`,
     ),
   )
 
 /** Refreshes the counts of every minute in [fromMs, toMs). */
 export const refreshMinuteCountsBetween = (ch: ClickHouseClient, fromMs: number, toMs: number) =>
-  ch.command(
-    recompute(
-      `time_window >= toDateTime(${Math.floor(fromMs / 1_000)}, 'UTC') AND time_window < toDateTime(${Math.ceil(toMs / 1_000)}, 'UTC')`,
-    ),
-  )
+  ch.command(recompute(between(Math.floor(fromMs / 1_000), Math.ceil(toMs / 1_000))))
 
 const backfillHour = (hour: number) =>
-  `INSERT INTO metrics_minutely_rollup
-   SELECT time_window, bitXor(7, grouping(dimension_channel, event_source, event_type)),
-          dimension_channel, event_source, event_type, sum(e), uniqMerge(u), now64(3)
-   FROM
-   (
-     SELECT time_window, dimension_channel, event_source, event_type, events AS e,
+  rollupInsert(
+    `SELECT time_window, dimension_channel, event_source, event_type, events AS e,
             arrayReduce('uniqState', emptyArrayString()) AS u
      FROM metrics_minutely_counts FINAL
-     WHERE time_window >= toDateTime(${hour}, 'UTC') AND time_window < toDateTime(${hour + 3_600}, 'UTC')
+     WHERE ${between(hour, hour + 3_600)}
      UNION ALL
      SELECT time_window, dimension_channel, event_source, event_type, 0, unique_users_state
      FROM metrics_minutely
-     WHERE time_window >= toDateTime(${hour}, 'UTC') AND time_window < toDateTime(${hour + 3_600}, 'UTC')
-   )
-   GROUP BY GROUPING SETS
-   (
-     (time_window, dimension_channel, event_source, event_type),
-     (time_window, dimension_channel, event_source),
-     (time_window, dimension_channel, event_type),
-     (time_window, event_source, event_type),
-     (time_window, dimension_channel),
-     (time_window, event_source),
-     (time_window, event_type),
-     (time_window)
-   )
-   SETTINGS force_grouping_standard_compatibility = 1`
+     WHERE ${between(hour, hour + 3_600)}`,
+  )
 
 /**
  * Fills metrics_minutely_rollup for the minutes counted before it existed (db/006): events from

@@ -1,21 +1,8 @@
-import { HttpApp } from "@effect/platform"
-import {
-  ClickHouseError,
-  ClickHouseReadOnly,
-  type EndpointConfig,
-  QueryRefused,
-  ReadQueries,
-} from "@rtoa/core"
-import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
+import { ClickHouseError, ClickHouseReadOnly, QueryRefused, ReadQueries } from "@rtoa/core"
+import { Deferred, Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { AlertInputsInMemory, AlertsLive } from "../src/alerts/index.ts"
 import { contentTypeOf, httpStatusOf } from "../src/clickhouse-http.ts"
-import { DeadLetterLogTest } from "../src/dead-letter-log.ts"
-import { HealthLive } from "../src/health.ts"
-import { router } from "../src/http.ts"
-import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
-import { MinuteCountsNone } from "../src/minute-counts.ts"
-import { Sampler, summarize } from "../src/sampler.ts"
+import { endpointHandler } from "./support/endpoint-handler.ts"
 
 // Stand-ins for the guarded read-only runs (the real ones: clickhouse-http.it.test.ts): echo what
 // they were given; "slow" waits until released; a few statements fail as the guard or engine would.
@@ -67,37 +54,7 @@ const readOnlyStub = Layer.succeed(ClickHouseReadOnly, {
   insert: () => Effect.die("not used"),
 })
 
-const endpoint: EndpointConfig = {
-  host: "127.0.0.1",
-  port: 8124,
-  token: undefined,
-  tokenFile: "/unused",
-  allowedHosts: ["127.0.0.1", "localhost", "[::1]"],
-  limits: {
-    timeoutSeconds: 10,
-    maxRows: 10,
-    maxResultBytes: 1_000,
-    maxMemoryBytes: 1_000_000,
-    maxThreads: 1,
-    maxConcurrent: 1,
-    maxBodyBytes: 1_024,
-  },
-}
-
-const { handler, dispose } = HttpApp.toWebHandlerLayer(
-  Effect.runSync(router({ endpoint, token: Redacted.make("s3cret") })),
-  Layer.mergeAll(
-    readQueriesStub,
-    readOnlyStub,
-    HealthLive(Duration.seconds(30)),
-    DeadLetterLogTest,
-    MinuteCountsNone,
-    Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
-    AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
-      Layer.provide(AlertInputsInMemory),
-    ),
-  ).pipe(Layer.provideMerge(Layer.succeed(Metrics, new ProcessorMetrics()))),
-)
+const { handler, dispose } = endpointHandler({ readQueries: readQueriesStub, readOnly: readOnlyStub })
 afterAll(() => dispose())
 
 const basic = (user: string, password: string) =>

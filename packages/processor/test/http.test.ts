@@ -1,20 +1,8 @@
-import { HttpApp } from "@effect/platform"
-import {
-  ClickHouseError,
-  ClickHouseReadOnly,
-  type EndpointConfig,
-  QueryRefused,
-  ReadQueries,
-} from "@rtoa/core"
-import { Deferred, Duration, Effect, Layer, Redacted } from "effect"
+import { ClickHouseError, QueryRefused, ReadQueries } from "@rtoa/core"
+import { Deferred, Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { AlertInputsInMemory, AlertsLive } from "../src/alerts/index.ts"
-import { DeadLetterLogTest } from "../src/dead-letter-log.ts"
-import { HealthLive } from "../src/health.ts"
-import { router } from "../src/http.ts"
-import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
-import { MinuteCountsNone } from "../src/minute-counts.ts"
-import { Sampler, summarize } from "../src/sampler.ts"
+import { ProcessorMetrics } from "../src/metrics.ts"
+import { endpointHandler } from "./support/endpoint-handler.ts"
 
 // A stand-in for the guarded read-only queries (the real ones run in clickhouse.it.test.ts and
 // the probe suite): echoes SQL and format; "slow" waits until released, "DROP" is refused.
@@ -41,23 +29,6 @@ const readQueriesStub = Layer.succeed(ReadQueries, {
   runBytes: () => Effect.die("not used"),
 })
 
-const endpoint: EndpointConfig = {
-  host: "127.0.0.1",
-  port: 8124,
-  token: undefined,
-  tokenFile: "/unused",
-  allowedHosts: ["127.0.0.1", "localhost", "[::1]"],
-  limits: {
-    timeoutSeconds: 10,
-    maxRows: 10,
-    maxResultBytes: 1_000,
-    maxMemoryBytes: 1_000_000,
-    maxThreads: 1,
-    maxConcurrent: 1,
-    maxBodyBytes: 1_024,
-  },
-}
-
 const metrics = new ProcessorMetrics()
 metrics.recordBatch({
   consumed: 5,
@@ -66,28 +37,7 @@ metrics.recordBatch({
   latenciesSeconds: [0.1, 0.2, 0.3, 0.4],
   lag: new Map([[0, 7]]),
 })
-const { handler, dispose } = HttpApp.toWebHandlerLayer(
-  Effect.runSync(router({ endpoint, token: Redacted.make("s3cret") })),
-  Layer.mergeAll(
-    readQueriesStub,
-    HealthLive(Duration.seconds(30)),
-    DeadLetterLogTest,
-    MinuteCountsNone,
-    Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
-    AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
-      Layer.provide(AlertInputsInMemory),
-    ),
-    // The console's SQL is exercised on the real engine (console.it.test.ts), not here.
-    Layer.succeed(ClickHouseReadOnly, {
-      mode: "Embedded",
-      query: () => Effect.die("not used"),
-      queryText: () => Effect.die("not used"),
-      queryBytes: () => Effect.die("not used"),
-      command: () => Effect.die("not used"),
-      insert: () => Effect.die("not used"),
-    }),
-  ).pipe(Layer.provideMerge(Layer.succeed(Metrics, metrics))),
-)
+const { handler, dispose } = endpointHandler({ readQueries: readQueriesStub, metrics })
 afterAll(() => dispose())
 
 const call = (path: string, init: RequestInit = {}, host = "127.0.0.1:8124") =>
