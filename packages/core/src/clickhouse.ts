@@ -74,18 +74,15 @@ export type ReadOnlyLimits = Pick<
 
 const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: classifyClickHouseError })
 
-const drain = async (stream: NodeJS.ReadableStream): Promise<string> => {
-  let text = ""
-  for await (const chunk of stream)
-    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8")
-  return text
-}
-
 const collect = async (stream: NodeJS.ReadableStream): Promise<Buffer> => {
   const chunks: Array<Buffer> = []
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
   return Buffer.concat(chunks)
 }
+
+// Decoded once, whole: a multi-byte character split across two chunks stays one character.
+const drain = async (stream: NodeJS.ReadableStream): Promise<string> =>
+  (await collect(stream)).toString("utf8")
 
 const quote = (v: string | number) =>
   typeof v === "number" ? String(v) : `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`

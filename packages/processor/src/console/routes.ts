@@ -88,17 +88,36 @@ const contentTypes: Readonly<Record<string, string>> = {
   ".png": "image/png",
 }
 
+/**
+ * The bundled page's files, read once (not a sync disk read per request on the event loop); until
+ * the page is built, looked for again on each request. A rebuild shows after a restart.
+ */
+let bundle: ReadonlyMap<string, Uint8Array> | undefined
+const bundled = (): ReadonlyMap<string, Uint8Array> => {
+  if (bundle !== undefined) return bundle
+  const names = fs.existsSync(dashboardDist)
+    ? fs
+        .readdirSync(dashboardDist, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+    : []
+  const files = new Map(names.map((n) => [n, fs.readFileSync(path.join(dashboardDist, n))] as const))
+  if (files.size > 0) bundle = files
+  return files
+}
+
 /** A file of the bundled page; only names in dist, never a path a caller made up. */
 const staticFile = (name: string) => {
-  const files = fs.existsSync(dashboardDist) ? new Set(fs.readdirSync(dashboardDist)) : new Set<string>()
-  if (!files.has(name))
+  const files = bundled()
+  const body = files.get(name)
+  if (body === undefined)
     return HttpServerResponse.text(
       files.size === 0
         ? "the console is not built: run make setup (or pnpm --filter @rtoa/dashboard build)\n"
         : "not found\n",
       { status: 404 },
     )
-  return HttpServerResponse.uint8Array(fs.readFileSync(path.join(dashboardDist, name)), {
+  return HttpServerResponse.uint8Array(body, {
     contentType: contentTypes[path.extname(name)] ?? "application/octet-stream",
     headers: {
       "cache-control": name === "index.html" ? "no-cache" : "max-age=300",
