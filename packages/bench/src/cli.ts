@@ -15,9 +15,9 @@ Options:
   --skip-peer         do not run ClickHouse's Kafka engine as the peer
   --skip-search       no live max-rate search (the backlog drain test still runs)
   --skip-profile      no CPU profile of the processor
-  --skip-console      do not measure the operators' console: no runs with 2 simulated
-                      dashboards open (at the rates >= 1000/s and the drain, next to the runs
-                      without) and no panel queries on a synthesized day
+  --skip-console      do not measure the operators' console: no A/B runs with 2 simulated
+                      dashboards closed and open in turns (at the rates >= 1000/s and the
+                      drain) and no panel queries on a synthesized day
   --console-hours H   hours of data (at 1,000 events/s) the panel queries run on [default 24]
   --drain-only        only the backlog drain of each system (and the profile unless skipped,
                       and the drain with dashboards unless --skip-console): for quick A/B

@@ -16,6 +16,12 @@ import type {
 /** The name of a system's run with `clients` dashboards open. */
 export const withDashboards = (system: string, clients: number) => `${system} + ${clients} dashboards`
 
+/**
+ * A system's run measured A/B (interleave.ts): its closed periods carry this name, its open ones
+ * withDashboards(abName(system), clients).
+ */
+export const abName = (system: string) => `${system} (A/B)`
+
 /** How many requests, errors and how slow, in one line (the run log). */
 export const describeLoad = (load: DashboardLoad) => {
   const requests = load.routes.reduce((n, r) => n + r.requests, 0)

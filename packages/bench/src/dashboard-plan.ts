@@ -27,26 +27,19 @@ export const pageRange = (nowSec: number) => {
   return { from: to - 3_600, to }
 }
 
-/** As web/view.ts lastCompleteMinute(). */
-export const lastCompleteMinute = (nowSec: number) => Math.floor(nowSec / 60) * 60 - 60
-
 /** web/panels/deadletters.ts LIMIT. */
 export const DEAD_LETTER_LIMIT = 50
 
 /**
  * On a `data` event (at most once a second): what the page's refreshData fetches (the business
- * panel's range and its last complete minute, the integrity panel), plus the dead letters.
+ * panel's range, whose last point at a minute's step is also the last complete minute it shows,
+ * and the integrity panel), plus the dead letters.
  */
 export const dataRequests = (nowSec: number): ReadonlyArray<PlannedRequest> => {
   const r = pageRange(nowSec)
-  const minute = lastCompleteMinute(nowSec)
   const none = { source: "", type: "", compare: undefined }
   return [
     { route: "metrics", path: pageUrl("/api/metrics", { from: r.from, to: r.to, step: undefined, ...none }) },
-    {
-      route: "metrics (last minute)",
-      path: pageUrl("/api/metrics", { from: minute, to: minute + 60, step: 60, ...none }),
-    },
     { route: "integrity", path: pageUrl("/api/integrity", r) },
     { route: "dead-letters", path: pageUrl("/api/dead-letters", { limit: DEAD_LETTER_LIMIT }) },
   ]
@@ -58,8 +51,8 @@ export const slowRequests = (nowSec: number): ReadonlyArray<PlannedRequest> => [
   { route: "alerts", path: pageUrl("/api/alerts") },
 ]
 
-/** Every minute (the page: when the minute changes): the filters' options. */
-export const minuteRequests = (nowSec: number): ReadonlyArray<PlannedRequest> => [
+/** Every 5 s (the page: at most every 5 s while data comes in): the filters' options. */
+export const dimensionRequests = (nowSec: number): ReadonlyArray<PlannedRequest> => [
   { route: "dimensions", path: pageUrl("/api/dimensions", pageRange(nowSec)) },
 ]
 
@@ -68,13 +61,12 @@ export const openingRequests = (nowSec: number): ReadonlyArray<PlannedRequest> =
   { route: "health", path: "/api/health" },
   ...dataRequests(nowSec),
   ...slowRequests(nowSec),
-  ...minuteRequests(nowSec),
+  ...dimensionRequests(nowSec),
 ]
 
 /** The order routes are reported in. */
 export const ROUTES = [
   "metrics",
-  "metrics (last minute)",
   "integrity",
   "dead-letters",
   "health/history",

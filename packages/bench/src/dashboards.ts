@@ -1,7 +1,7 @@
 import { Duration, Effect, Fiber, Queue, Schedule, type Scope } from "effect"
 import {
   dataRequests,
-  minuteRequests,
+  dimensionRequests,
   openingRequests,
   type PlannedRequest,
   ROUTES,
@@ -15,7 +15,7 @@ import { summarize } from "./stats.ts"
  * Simulated operators' consoles: each keeps /api/stream open and reads its events, refetches the
  * panels on each `data` event (at most once a second, never two refreshes at once, the last one
  * never dropped, as the page's throttle), the health history and alerts every 10 s and the filter
- * options every minute, with the endpoint's bearer token. Requests, errors and latency are counted.
+ * options every 5 s, with the endpoint's bearer token. Requests, errors and latency are counted.
  *
  * Simulated clients, not real browsers: two headless Chromium instances would take most of the 2
  * cores the processor runs on, so the run would measure the browsers. The server-side work per
@@ -26,13 +26,15 @@ import { summarize } from "./stats.ts"
  */
 
 export interface Dashboards {
-  /** What the dashboards did since they opened. */
+  /** What the dashboards did while open (`seconds`: how long they were open in all). */
   readonly report: Effect.Effect<DashboardLoad>
   /**
-   * Closes them now (else when the scope closes): before the processor is stopped, since its
-   * HTTP server waits for open streams to end.
+   * Closes them now (else when the scope closes): their streams and the requests in flight. Also
+   * before the processor is stopped, since its HTTP server waits for open streams to end.
    */
   readonly close: Effect.Effect<void>
+  /** Opens them again, as pages being opened (every panel, then the stream); no-op when open. */
+  readonly reopen: Effect.Effect<void>
 }
 
 const REQUEST_TIMEOUT_MS = 15_000
@@ -92,22 +94,20 @@ const makeRecorder = () => {
 }
 
 /**
- * Open N simulated dashboards against the processor's endpoint for the scope's lifetime (closing
- * the scope closes their streams and drops requests in flight).
+ * Open N simulated dashboards against the processor's endpoint for the scope's lifetime (or until
+ * `close`; `reopen` opens them again with the same counters, for runs that alternate).
  */
 export const openDashboards = (options: {
   readonly port: number
   readonly token: string
   readonly clients: number
+  /** Open them now (the default), or leave that to `reopen`. */
+  readonly open?: boolean
 }): Effect.Effect<Dashboards, never, Scope.Scope> =>
   Effect.gen(function* () {
     const base = `http://127.0.0.1:${options.port}`
     const headers = { authorization: `Bearer ${options.token}` }
     const recorder = makeRecorder()
-    const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
-    const fork = <A, E>(e: Effect.Effect<A, E>) =>
-      Effect.tap(Effect.forkScoped(e), (f) => Effect.sync(() => fibers.push(f)))
-    const openedAt = Date.now()
     const nowSec = () => Date.now() / 1_000
 
     const send = (req: PlannedRequest) =>
@@ -127,7 +127,8 @@ export const openDashboards = (options: {
     const sendAll = (reqs: ReadonlyArray<PlannedRequest>) =>
       Effect.forEach(reqs, send, { concurrency: "unbounded", discard: true })
 
-    const client = Effect.gen(function* () {
+    // One page: its loops run until the page's scope closes.
+    const page = Effect.gen(function* () {
       // One pending refresh at most: events while one runs (or within a second) ask for one more.
       const wake = yield* Queue.sliding<void>(1)
       let version: number | undefined
@@ -165,7 +166,7 @@ export const openDashboards = (options: {
       if (first !== undefined) yield* send(first)
       yield* sendAll(rest)
       // The stream, opened again a second after it ends (the server's `retry: 1000`).
-      yield* fork(
+      yield* Effect.forkScoped(
         Effect.forever(
           Effect.flatMap(readStream, (error) =>
             Effect.zipRight(
@@ -175,7 +176,7 @@ export const openDashboards = (options: {
           ),
         ),
       )
-      yield* fork(
+      yield* Effect.forkScoped(
         Effect.forever(
           Effect.gen(function* () {
             yield* Queue.take(wake)
@@ -189,24 +190,50 @@ export const openDashboards = (options: {
         interval: Duration.DurationInput,
         plan: (now: number) => ReadonlyArray<PlannedRequest>,
       ) =>
-        fork(
+        Effect.forkScoped(
           Effect.schedule(
             Effect.suspend(() => sendAll(plan(nowSec()))),
             Schedule.spaced(interval),
           ),
         )
       yield* every("10 seconds", slowRequests)
-      yield* every("60 seconds", minuteRequests)
-    })
+      yield* every("5 seconds", dimensionRequests)
+      return yield* Effect.never
+    }).pipe(Effect.scoped)
 
-    yield* Effect.forEach(Array.from({ length: options.clients }), () => client, {
+    const pages = Effect.forEach(Array.from({ length: options.clients }), () => page, {
       concurrency: "unbounded",
       discard: true,
     })
+    const scope = yield* Effect.scope
+    let running: Fiber.RuntimeFiber<void> | undefined
+    let openedAt = 0
+    let openMs = 0
+    const reopen = Effect.suspend(() =>
+      running !== undefined
+        ? Effect.void
+        : Effect.map(Effect.forkIn(pages, scope), (f) => {
+            running = f
+            openedAt = Date.now()
+          }),
+    )
+    const close = Effect.suspend(() => {
+      const f = running
+      if (f === undefined) return Effect.void
+      running = undefined
+      openMs += Date.now() - openedAt
+      return Fiber.interrupt(f)
+    })
+    yield* Effect.addFinalizer(() => close)
+    if (options.open !== false) yield* reopen
     return {
       report: Effect.sync(() =>
-        recorder.report(options.clients, Math.round((Date.now() - openedAt) / 1_000)),
+        recorder.report(
+          options.clients,
+          Math.round((openMs + (running === undefined ? 0 : Date.now() - openedAt)) / 1_000),
+        ),
       ),
-      close: Fiber.interruptAll(fibers),
+      close,
+      reopen,
     }
   })

@@ -1,8 +1,9 @@
-import { Duration, Effect, Fiber } from "effect"
+import { Duration, Effect, Fiber, Ref } from "effect"
 import { createTimeOffsets } from "./calibrate.ts"
-import { describeLoad, withDashboards } from "./console-cost.ts"
+import { abName, describeLoad, withDashboards } from "./console-cost.ts"
 import { openDashboards } from "./dashboards.ts"
-import { countSql, firstEventSql, latencySql, parseLatency, queryNumber } from "./latency.ts"
+import { alternate, cpuCoresOver, inPeriods, measured, type Period } from "./interleave.ts"
+import { countSql, firstEventSql, latencySql, latencyWhereSql, parseLatency, queryNumber } from "./latency.ts"
 import { produce } from "./loadgen.ts"
 import { runProbes, scopedProducer } from "./probe.ts"
 import { BenchError } from "./procs.ts"
@@ -22,7 +23,9 @@ import {
  * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
  * producer at `rate` for warm-up + measured seconds, probes during the measured window, then a
  * wait for everything to land and the latency of the events in the window, from ClickHouse.
- * `dashboards`: that many simulated consoles open on the processor for the whole run.
+ * `dashboards`: that many simulated consoles on the processor, closed and open in alternating
+ * periods of the measured window (interleave.ts); the run then yields two results, the closed
+ * periods' and the open ones'.
  */
 export const fixedRateRun = (
   ctx: BenchContext,
@@ -38,13 +41,26 @@ export const fixedRateRun = (
       const clients = options.dashboards ?? 0
       if (clients > 0 && kind._tag !== "processor")
         return yield* new BenchError({ message: `${systemName(kind)} has no console to open` })
-      const name = clients > 0 ? withDashboards(systemName(kind), clients) : systemName(kind)
+      const name = clients > 0 ? abName(systemName(kind)) : systemName(kind)
       const topic = `${tag}-${systemName(kind)}${clients > 0 ? `-dash${clients}` : ""}-${rate}`
       const { system, sampler } = yield* startSampledSystem(ctx, kind, topic, { engineMemory: true })
       const dashboards =
-        clients > 0 ? yield* openDashboards({ port: system.port, token: benchToken, clients }) : undefined
+        clients > 0
+          ? yield* openDashboards({ port: system.port, token: benchToken, clients, open: false })
+          : undefined
       const producer = yield* scopedProducer(ctx.broker.kafka)
       yield* ctx.log(`${name} @ ${rate}/s: producing ${warmupS}+${durationS} s`)
+      const periods = yield* Ref.make<ReadonlyArray<Period>>([])
+      // Four periods (closed, open, open, closed) over the measured window.
+      const periodMs = Math.max(3_000, Math.floor((durationS * 1_000) / 4))
+      if (dashboards !== undefined)
+        yield* Effect.forkScoped(
+          Effect.sleep(Duration.seconds(warmupS)).pipe(
+            Effect.zipRight(
+              Effect.suspend(() => alternate(dashboards, periodMs, Date.now() + durationS * 1_000, periods)),
+            ),
+          ),
+        )
       const probes = yield* Effect.fork(
         Effect.sleep(Duration.seconds(warmupS + 1)).pipe(
           Effect.zipRight(
@@ -106,11 +122,37 @@ export const fixedRateRun = (
         engineMemPeakMb: stats.engineMemPeakMb,
         lagMax: stats.maxLag,
         brokerCpuCores: stats.brokerCores,
-        ...(load === undefined ? {} : { dashboards: load }),
       }
-      yield* ctx.log(
-        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB${load === undefined ? "" : `; ${describeLoad(load)}`}`,
-      )
-      return result
+      if (load === undefined) {
+        yield* ctx.log(
+          `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+        )
+        return [result]
+      }
+      // The dashboards' periods, each half on its own: latency of the events sent in it, CPU.
+      const all = yield* Ref.get(periods)
+      const half = (open: boolean) =>
+        Effect.gen(function* () {
+          const ps = measured(all, open, ABMARGIN_MS, from, to)
+          const l = parseLatency((yield* system.query(latencyWhereSql(inPeriods("event_time", ps))))[0])
+          const cpu = cpuCoresOver(samples, ps)
+          return {
+            ...result,
+            system: open ? withDashboards(name, clients) : name,
+            windowEvents: l?.n ?? 0,
+            latencyMs: l ?? null,
+            cpuCores: cpu,
+            ...(open ? { dashboards: load } : {}),
+          } satisfies FixedRateRun
+        })
+      const halves = [yield* half(false), yield* half(true)]
+      for (const h of halves)
+        yield* ctx.log(
+          `${h.system} @ ${rate}/s (${all.filter((p) => p.open === (h.dashboards !== undefined)).length} periods of ${periodMs / 1_000} s): ${h.windowEvents} events, p50 ${h.latencyMs?.p50} p99 ${h.latencyMs?.p99} ms, cpu ${h.cpuCores} cores${h.dashboards === undefined ? "" : `; ${describeLoad(h.dashboards)}`}`,
+        )
+      return halves
     }),
   )
+
+/** What each A/B period leaves out at its start (the switch and requests still in flight). */
+const ABMARGIN_MS = 1_000

@@ -25,8 +25,8 @@ export const firstEventSql = `SELECT toUnixTimestamp64Milli(min(event_time)) AS 
 
 export const countSql = "SELECT count() AS n FROM raw_events"
 
-/** Latency percentiles (ms) of events whose event_time lies in [fromMs, toMs). */
-export const latencySql = (fromMs: number, toMs: number) => `SELECT
+/** Latency percentiles (ms) of the (non-probe) events matching `condition`. */
+export const latencyWhereSql = (condition: string) => `SELECT
     count() AS n,
     quantilesExact(0.5, 0.95, 0.99)(d) AS q,
     max(d) AS mx,
@@ -34,10 +34,15 @@ export const latencySql = (fromMs: number, toMs: number) => `SELECT
 FROM (
     SELECT toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(event_time) AS d
     FROM raw_events
-    WHERE ${notProbe}
-      AND event_time >= fromUnixTimestamp64Milli(toInt64(${Math.floor(fromMs)}), 'UTC')
-      AND event_time < fromUnixTimestamp64Milli(toInt64(${Math.floor(toMs)}), 'UTC')
+    WHERE ${notProbe} AND (${condition})
 )`
+
+/** Latency percentiles (ms) of events whose event_time lies in [fromMs, toMs). */
+export const latencySql = (fromMs: number, toMs: number) =>
+  latencyWhereSql(
+    `event_time >= fromUnixTimestamp64Milli(toInt64(${Math.floor(fromMs)}), 'UTC')
+      AND event_time < fromUnixTimestamp64Milli(toInt64(${Math.floor(toMs)}), 'UTC')`,
+  )
 
 /** Parses the latency row; undefined when the window holds no event. */
 export const parseLatency = (row: Record<string, unknown> | undefined): Percentiles | undefined => {

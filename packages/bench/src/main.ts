@@ -8,7 +8,7 @@ import { freshTopic, scopedBroker } from "./broker.ts"
 import { consumerCeiling, producerCeiling } from "./ceiling.ts"
 import { type BenchOptions, parseOptions, usage } from "./cli.ts"
 import { clientRun } from "./clients.ts"
-import { compareRuns, consoleTargets, withDashboards } from "./console-cost.ts"
+import { abName, compareRuns, consoleTargets, withDashboards } from "./console-cost.ts"
 import { consoleQueriesRun } from "./console-queries.ts"
 import { drainRun } from "./drain.ts"
 import { fixedRateRun } from "./fixed-rate.ts"
@@ -26,9 +26,9 @@ import { evaluateTargets } from "./targets.ts"
  * the Kafka-engine peer, one after the other, each alone on the box with the broker and the
  * producer), a backlog drain per system (capacity), the raw consumers and Kafka's perf tools on
  * the same backlog (ceiling), a CPU profile of the processor, and a live max-rate search. The
- * operators' console's cost: the processor's runs at >= 1,000/s and its drain again with simulated
- * dashboards open, each right after the same run without (so the box's drift is small between
- * them), and its panel queries on a synthesized day, last (its store's disk writes would disturb
+ * operators' console's cost: the processor's runs at >= 1,000/s and its drain again, A/B, with
+ * simulated dashboards closed and open in alternating periods of the same run (interleave.ts: both
+ * halves see the same box), and its panel queries on a synthesized day, last (its store's disk writes would disturb
  * the ingestion runs). A step that fails is noted in the result and the run goes on; every
  * process started is stopped.
  */
@@ -88,17 +88,17 @@ const program = (options: BenchOptions) =>
     for (const rate of options.drainOnly ? [] : options.rates)
       for (const kind of systems) {
         fixed.push(
-          yield* attempt(
+          ...((yield* attempt(
             `${systemName(kind)} @ ${rate}/s`,
             fixedRateRun(ctx, kind, rate, options.warmupS, options.durationS, tag),
-          ),
+          )) ?? []),
         )
         if (kind._tag === "processor" && dashboardRates.includes(rate))
           fixed.push(
-            yield* attempt(
-              `${withDashboards(systemName(kind), dashboards)} @ ${rate}/s`,
+            ...((yield* attempt(
+              `${withDashboards(abName(systemName(kind)), dashboards)} @ ${rate}/s`,
               fixedRateRun(ctx, kind, rate, options.warmupS, options.durationS, tag, { dashboards }),
-            ),
+            )) ?? []),
           )
       }
 
@@ -119,26 +119,26 @@ const program = (options: BenchOptions) =>
       const events = prefill.sent
       for (const kind of systems) {
         drain.push(
-          yield* attempt(
+          ...((yield* attempt(
             `${systemName(kind)} drain`,
             Effect.map(
               drainRun(ctx, kind, backlog, events, { group: `${tag}-drain-${systemName(kind)}` }),
-              (d) => d.result,
+              (d) => d.results,
             ),
-          ),
+          )) ?? []),
         )
         if (kind._tag === "processor" && dashboards > 0)
           drain.push(
-            yield* attempt(
-              `${withDashboards(systemName(kind), dashboards)} drain`,
+            ...((yield* attempt(
+              `${withDashboards(abName(systemName(kind)), dashboards)} drain`,
               Effect.map(
                 drainRun(ctx, kind, backlog, events, {
                   group: `${tag}-drain-${systemName(kind)}-dashboards`,
                   dashboards,
                 }),
-                (d) => d.result,
+                (d) => d.results,
               ),
-            ),
+            )) ?? []),
           )
       }
       const consumer = options.drainOnly

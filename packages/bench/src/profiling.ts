@@ -14,7 +14,9 @@ import { type BenchContext, processor } from "./systems.ts"
 export const profileRun = (ctx: BenchContext, topic: string, events: number, tag: string) =>
   Effect.gen(function* () {
     const dir = ctx.dirFor("cpu-profile")
-    const { result } = yield* drainRun(ctx, processor, topic, events, {
+    const {
+      results: [result],
+    } = yield* drainRun(ctx, processor, topic, events, {
       group: `${tag}-profile`,
       label: "processor (--cpu-prof)",
       nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=500"],
@@ -40,6 +42,6 @@ export const profileRun = (ctx: BenchContext, topic: string, events: number, tag
       busyMs: summary.busyMs,
       stages: summary.stages,
       topFrames: summary.topFrames,
-      threadsCores: result.threadsCores,
+      threadsCores: result?.threadsCores ?? {},
     } satisfies Profile
   })

@@ -28,7 +28,7 @@ export const renderConsole = (r: BenchResult): ReadonlyArray<string> => {
   if (c.comparisons.length > 0)
     out.push(
       "",
-      "Each run with the dashboards open right after the same run without (ratio = with / without; the issue: p99 at most x1.05, drain rate at least x0.95).",
+      "A/B within one run: the dashboards closed and open in periods ordered closed, open, open, closed (so a drift over the run weighs on both alike; fixed rates: four over the measured window, each period's first second left out; drain: 4 s periods, the first 0.5 s left out, rows written per second of each half within the drain's p10-p90), each half measured on its own (ratio = open / closed; the issue: p99 at most x1.05, drain rate at least x0.95).",
       "",
       table(
         ["run", "metric", "without", "with", "ratio", "within 5%"],

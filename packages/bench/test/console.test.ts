@@ -4,14 +4,7 @@ import { describe, expect, it } from "vitest"
 import { parseOptions } from "../src/cli.ts"
 import { compareRuns, consoleTargets, judgeRuns, withDashboards } from "../src/console-cost.ts"
 import { ingestStatsSql, metricsSql, previousDaySql, trafficMix } from "../src/console-synth.ts"
-import {
-  dataRequests,
-  lastCompleteMinute,
-  openingRequests,
-  pageRange,
-  pageUrl,
-  slowRequests,
-} from "../src/dashboard-plan.ts"
+import { dataRequests, openingRequests, pageRange, pageUrl, slowRequests } from "../src/dashboard-plan.ts"
 import type { ConsoleQueries, DashboardLoad, DrainRun } from "../src/results.ts"
 import { decodeResult, encodeResult } from "../src/results.ts"
 import { makeSseParser } from "../src/sse.ts"
@@ -85,9 +78,8 @@ describe("server-sent events", () => {
 
 describe("what the simulated dashboards request", () => {
   const now = 1_733_000_123.4
-  it("uses the page's range (the hour ending with the current minute) and its last complete minute", () => {
+  it("uses the page's range (the hour ending with the current minute)", () => {
     expect(pageRange(now)).toEqual({ from: 1_732_996_560, to: 1_733_000_160 })
-    expect(lastCompleteMinute(now)).toBe(1_733_000_040)
   })
 
   it("builds the page's URLs: empty and absent parameters left out", () => {
@@ -96,7 +88,6 @@ describe("what the simulated dashboards request", () => {
     )
     expect(dataRequests(now).map((r) => r.path)).toEqual([
       "/api/metrics?from=1732996560&to=1733000160",
-      "/api/metrics?from=1733000040&to=1733000100&step=60",
       "/api/integrity?from=1732996560&to=1733000160",
       "/api/dead-letters?limit=50",
     ])
@@ -105,7 +96,7 @@ describe("what the simulated dashboards request", () => {
       "/api/alerts",
     ])
     expect(openingRequests(now)[0]?.path).toBe("/api/health")
-    expect(new Set(openingRequests(now).map((r) => r.route)).size).toBe(8)
+    expect(new Set(openingRequests(now).map((r) => r.route)).size).toBe(7)
   })
 })
 

@@ -68,4 +68,37 @@ describe("simulated dashboards", () => {
     expect(load.streamEvents.data ?? 0).toBeGreaterThan(10)
     expect(seen.every((s) => s.auth === "Bearer t0k")).toBe(true)
   })
+
+  it("close and reopen: nothing is requested while closed, counters carry on, open time is reported", async () => {
+    const port = (server.address() as AddressInfo).port
+    const { whileClosed, load } = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const d = yield* openDashboards({ port, token: "t0k", clients: 1, open: false })
+          const before = seen.length
+          yield* Effect.sleep("700 millis")
+          const whileClosed = seen.length - before
+          yield* d.reopen
+          yield* Effect.sleep("1200 millis")
+          yield* d.close
+          yield* Effect.sleep("100 millis")
+          expect(openStreams).toBe(0)
+          const quiet = seen.length
+          yield* Effect.sleep("700 millis")
+          expect(seen.length).toBe(quiet)
+          yield* d.reopen
+          yield* Effect.sleep("1200 millis")
+          return { whileClosed, load: yield* d.report }
+        }),
+      ),
+    )
+    expect(whileClosed).toBe(0)
+    // Opened twice: two opening health requests, streams opened twice.
+    expect(load.routes.find((r) => r.route === "health")?.requests).toBe(2)
+    expect(load.seconds).toBeGreaterThanOrEqual(2)
+    expect(load.seconds).toBeLessThanOrEqual(3)
+    // The scope's end closed them (the server hears of it a moment later).
+    for (let i = 0; i < 20 && openStreams > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(openStreams).toBe(0)
+  })
 })
