@@ -5,7 +5,7 @@ import { openDashboards } from "./dashboards.ts"
 import { countSql, drainSql, engineMemorySql, parseDrain, queryNumber } from "./latency.ts"
 import { BenchError, stop } from "./procs.ts"
 import type { DrainRun } from "./results.ts"
-import { startSampler, windowStats } from "./sampler.ts"
+import { startSampler, tablesSamples, windowStats } from "./sampler.ts"
 import {
   type BenchContext,
   benchToken,
@@ -15,6 +15,7 @@ import {
   systemName,
   waitForCount,
 } from "./systems.ts"
+import { describeWrites, queryTableCounters, tableWrites } from "./writes.ts"
 
 /**
  * Capacity: the system starts on a topic that already holds `events` records (a backlog) and
@@ -57,6 +58,7 @@ export const drainRun = (
         pid: system.proc.pid,
         brokerPid: ctx.broker.pid,
         engineBytes: queryNumber(system.query, engineMemorySql),
+        tables: queryTableCounters(system.query),
         interval: "500 millis",
       })
       yield* ctx.log(`${name}: draining a backlog of ${events} events`)
@@ -71,7 +73,9 @@ export const drainRun = (
       if (rates === undefined) return yield* new BenchError({ message: `${name}: nothing was ingested` })
       // CPU over the p10-p90 interval, or over the whole run when that is too short to sample.
       const spread = rates.p90 - rates.p10 >= 2_000
-      const stats = windowStats(samples, spread ? rates.p10 : readyAt, spread ? rates.p90 : rates.last)
+      const [from, to] = spread ? [rates.p10, rates.p90] : [readyAt, rates.last]
+      const stats = windowStats(samples, from, to)
+      const tables = tableWrites(tablesSamples(samples), from, to)
       const load = dashboards === undefined ? undefined : yield* dashboards.report
       if (dashboards !== undefined) yield* dashboards.close
       const result: DrainRun = {
@@ -86,9 +90,10 @@ export const drainRun = (
         rssAnonPeakMb: stats.peakAnonMb,
         engineMemPeakMb: stats.engineMemPeakMb,
         ...(load === undefined ? {} : { dashboards: load }),
+        tables,
       }
       yield* ctx.log(
-        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB${load === undefined ? "" : `; ${describeLoad(load)}`}`,
+        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}${load === undefined ? "" : `; ${describeLoad(load)}`}`,
       )
       // A graceful stop (SIGTERM), so that node --cpu-prof writes its profile before the scope ends.
       yield* stop(system.proc, "SIGTERM", "30 seconds")

@@ -7,7 +7,7 @@ import { produce } from "./loadgen.ts"
 import { runProbes, scopedProducer } from "./probe.ts"
 import { BenchError } from "./procs.ts"
 import type { FixedRateRun } from "./results.ts"
-import { windowStats } from "./sampler.ts"
+import { tablesSamples, windowStats } from "./sampler.ts"
 import { summarize } from "./stats.ts"
 import {
   type BenchContext,
@@ -17,6 +17,7 @@ import {
   systemName,
   waitForCount,
 } from "./systems.ts"
+import { describeWrites, tableWrites } from "./writes.ts"
 
 /**
  * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
@@ -75,6 +76,7 @@ export const fixedRateRun = (
       const to = from + durationS * 1_000
       const latency = parseLatency((yield* system.query(latencySql(from, to)))[0])
       const stats = windowStats(samples, from, to)
+      const tables = tableWrites(tablesSamples(samples), from, to)
       const calibration =
         kind._tag === "processor"
           ? yield* createTimeOffsets(
@@ -107,9 +109,10 @@ export const fixedRateRun = (
         lagMax: stats.maxLag,
         brokerCpuCores: stats.brokerCores,
         ...(load === undefined ? {} : { dashboards: load }),
+        tables,
       }
       yield* ctx.log(
-        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB${load === undefined ? "" : `; ${describeLoad(load)}`}`,
+        `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}${load === undefined ? "" : `; ${describeLoad(load)}`}`,
       )
       return result
     }),
