@@ -147,8 +147,11 @@ export const compareInserts = (
   })
 }
 
-/** For the log line: inserts/s per table. */
+/** For the log line: inserts/s per table (tables only merged in the window left out). */
 export const describeWrites = (tables: ReadonlyArray<TableWrites>) =>
   tables.length === 0
     ? "inserts/s per table: not measured"
-    : `inserts/s per table: ${tables.map((t) => `${t.table} ${t.insertsPerSec}`).join(", ")}`
+    : `inserts/s per table: ${tables
+        .filter((t) => t.inserts > 0)
+        .map((t) => `${t.table} ${t.insertsPerSec}`)
+        .join(", ")}`
