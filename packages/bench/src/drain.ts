@@ -6,7 +6,7 @@ import { alternate, cpuCoresOver, inPeriods, measured, type Period, totalMs } fr
 import { countSql, drainSql, engineMemorySql, parseDrain, queryNumber } from "./latency.ts"
 import { BenchError, stop } from "./procs.ts"
 import type { DashboardLoad, DrainRun } from "./results.ts"
-import { type Sample, startSampler, windowStats } from "./sampler.ts"
+import { type Sample, startSampler, tablesSamples, windowStats } from "./sampler.ts"
 import {
   type BenchContext,
   benchToken,
@@ -16,6 +16,7 @@ import {
   systemName,
   waitForCount,
 } from "./systems.ts"
+import { describeWrites, queryTableCounters, tableWrites } from "./writes.ts"
 
 /**
  * Capacity: the system starts on a topic that already holds `events` records (a backlog) and
@@ -67,6 +68,7 @@ export const drainRun = (
         pid: system.proc.pid,
         brokerPid: ctx.broker.pid,
         engineBytes: queryNumber(system.query, engineMemorySql),
+        tables: queryTableCounters(system.query),
         interval: "500 millis",
       })
       yield* ctx.log(`${name}: draining a backlog of ${events} events`)
@@ -82,7 +84,9 @@ export const drainRun = (
       if (rates === undefined) return yield* new BenchError({ message: `${name}: nothing was ingested` })
       // CPU over the p10-p90 interval, or over the whole run when that is too short to sample.
       const spread = rates.p90 - rates.p10 >= 2_000
-      const stats = windowStats(samples, spread ? rates.p10 : readyAt, spread ? rates.p90 : rates.last)
+      const [from, to] = spread ? [rates.p10, rates.p90] : [readyAt, rates.last]
+      const stats = windowStats(samples, from, to)
+      const tables = tableWrites(tablesSamples(samples), from, to)
       const load = dashboards === undefined ? undefined : yield* dashboards.report
       if (dashboards !== undefined) yield* dashboards.close
       const result: DrainRun = {
@@ -96,9 +100,10 @@ export const drainRun = (
         rssPeakMb: stats.peakHwmMb,
         rssAnonPeakMb: stats.peakAnonMb,
         engineMemPeakMb: stats.engineMemPeakMb,
+        tables,
       }
       yield* ctx.log(
-        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}`,
       )
       const results =
         load === undefined

@@ -8,7 +8,7 @@ import { produce } from "./loadgen.ts"
 import { runProbes, scopedProducer } from "./probe.ts"
 import { BenchError } from "./procs.ts"
 import type { FixedRateRun } from "./results.ts"
-import { windowStats } from "./sampler.ts"
+import { tablesSamples, windowStats } from "./sampler.ts"
 import { summarize } from "./stats.ts"
 import {
   type BenchContext,
@@ -18,6 +18,7 @@ import {
   systemName,
   waitForCount,
 } from "./systems.ts"
+import { describeWrites, tableWrites } from "./writes.ts"
 
 /**
  * One fixed-rate run: a fresh topic, the system under test consuming it from the start, the
@@ -91,6 +92,7 @@ export const fixedRateRun = (
       const to = from + durationS * 1_000
       const latency = parseLatency((yield* system.query(latencySql(from, to)))[0])
       const stats = windowStats(samples, from, to)
+      const tables = tableWrites(tablesSamples(samples), from, to)
       const calibration =
         kind._tag === "processor"
           ? yield* createTimeOffsets(
@@ -122,14 +124,16 @@ export const fixedRateRun = (
         engineMemPeakMb: stats.engineMemPeakMb,
         lagMax: stats.maxLag,
         brokerCpuCores: stats.brokerCores,
+        tables,
       }
       if (load === undefined) {
         yield* ctx.log(
-          `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB`,
+          `${name} @ ${rate}/s: ${ingested}/${expected} in, p50 ${latency?.p50} p95 ${latency?.p95} p99 ${latency?.p99} max ${latency?.max} ms; probes ${probe.visibleMs.length} (lost ${probe.lost}); cpu ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}`,
         )
         return [result]
       }
-      // The dashboards' periods, each half on its own: latency of the events sent in it, CPU.
+      // The dashboards' periods, each half on its own: latency of the events sent in it, CPU (the
+      // writes per table are the whole run's).
       const all = yield* Ref.get(periods)
       const half = (open: boolean) =>
         Effect.gen(function* () {

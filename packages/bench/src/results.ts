@@ -52,6 +52,22 @@ export const Machine = Schema.Struct({
   loadAvgAtStart: Schema.Array(Schema.Number),
 })
 
+/**
+ * What a run asked of one ClickHouse table over its measured window (writes.ts): blocks written
+ * by inserts (one new part each; an insert spanning n partitions counts n) and parts written by
+ * merges. Counted from system.parts, the same way for every system.
+ */
+export const TableWrites = Schema.Struct({
+  table: Schema.String,
+  /** Length of the window the counts cover (between the samples that bound it). */
+  seconds: Schema.Number,
+  inserts: Schema.Number,
+  insertsPerSec: Schema.Number,
+  /** Inserts plus the parts merges wrote in the window. */
+  partsCreated: Schema.Number,
+  activePartsAtEnd: Schema.Number,
+})
+
 export const FixedRateRun = Schema.Struct({
   system: Schema.String,
   rate: Schema.Number,
@@ -81,6 +97,8 @@ export const FixedRateRun = Schema.Struct({
   brokerCpuCores: Schema.Number,
   /** Set on runs with simulated dashboards open (absent in older result files). */
   dashboards: Schema.optional(DashboardLoad),
+  /** Writes per table over the measured window (absent in older result files). */
+  tables: Schema.optional(Schema.Array(TableWrites)),
 })
 
 export const DrainRun = Schema.Struct({
@@ -97,6 +115,8 @@ export const DrainRun = Schema.Struct({
   rssAnonPeakMb: Schema.Number,
   engineMemPeakMb: Schema.Number,
   dashboards: Schema.optional(DashboardLoad),
+  /** Writes per table over the drain's measured interval (absent in older result files). */
+  tables: Schema.optional(Schema.Array(TableWrites)),
 })
 
 export const SearchStep = Schema.Struct({
@@ -225,6 +245,7 @@ export const BenchResult = Schema.Struct({
 export type BenchResult = typeof BenchResult.Type
 export type FixedRateRun = typeof FixedRateRun.Type
 export type DrainRun = typeof DrainRun.Type
+export type TableWrites = typeof TableWrites.Type
 export type Search = typeof Search.Type
 export type SearchStep = typeof SearchStep.Type
 export type Ceiling = typeof Ceiling.Type

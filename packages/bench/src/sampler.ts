@@ -1,10 +1,12 @@
 import { Duration, Effect, Fiber, Ref, type Scope } from "effect"
 import { CLOCK_TICKS, cpuTicks, diffTicks, memory, threadTicks } from "./procstat.ts"
+import type { TableCounters, TablesSample } from "./writes.ts"
 
 /**
  * Samples a process (CPU ticks, per-thread CPU, memory), the broker's CPU, and optionally the
- * consumer group's lag, once per interval for the scope's lifetime. Windows are cut afterwards
- * from the wall-clock timestamps, so the same samples serve any measured interval.
+ * consumer group's lag and the system's per-table write counters (writes.ts), once per interval
+ * for the scope's lifetime. Windows are cut afterwards from the wall-clock timestamps, so the
+ * same samples serve any measured interval.
  */
 
 export interface Sample {
@@ -21,7 +23,13 @@ export interface Sample {
   readonly lag: number
   /** The embedded engine's MemoryTracking in bytes, or -1. */
   readonly engineBytes: number
+  /** Per-table write counters, when sampled and the query answered. */
+  readonly tables?: ReadonlyArray<TableCounters>
 }
+
+/** The samples that hold table counters, for writes.ts's tableWrites. */
+export const tablesSamples = (samples: ReadonlyArray<Sample>): ReadonlyArray<TablesSample> =>
+  samples.flatMap((s) => (s.tables === undefined ? [] : [{ t: s.t, tables: s.tables }]))
 
 export interface Sampler {
   readonly samples: Effect.Effect<ReadonlyArray<Sample>>
@@ -34,6 +42,7 @@ export const startSampler = (options: {
   readonly brokerPid: number
   readonly lag?: Effect.Effect<number, unknown>
   readonly engineBytes?: Effect.Effect<number, unknown>
+  readonly tables?: Effect.Effect<ReadonlyArray<TableCounters>, unknown>
   readonly interval?: Duration.DurationInput
 }): Effect.Effect<Sampler, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -43,6 +52,10 @@ export const startSampler = (options: {
     const take = Effect.gen(function* () {
       const lag = yield* lagOf.pipe(Effect.orElseSucceed(() => -1))
       const engineBytes = yield* engineOf.pipe(Effect.orElseSucceed(() => -1))
+      const tables =
+        options.tables === undefined
+          ? undefined
+          : yield* options.tables.pipe(Effect.orElseSucceed((): undefined => undefined))
       const ticks = cpuTicks(options.pid)
       const mem = memory(options.pid)
       if (ticks === undefined || mem === undefined) return
@@ -57,6 +70,7 @@ export const startSampler = (options: {
         fileKb: mem.fileKb,
         lag,
         engineBytes,
+        ...(tables === undefined ? {} : { tables }),
       }
       yield* Ref.update(series, (all) => [...all, sample])
     })

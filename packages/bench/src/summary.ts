@@ -1,5 +1,6 @@
 import type { BenchResult } from "./results.ts"
 import { renderConsole, table } from "./summary-console.ts"
+import { renderWrites } from "./summary-writes.ts"
 
 /** The Markdown summary of a result (bench/results/<stamp>.md, also printed at the end). */
 
@@ -84,6 +85,7 @@ export const renderSummary = (r: BenchResult): string => {
     )
   }
   out.push(
+    ...renderWrites(r),
     ...renderConsole(r),
     "",
     "## Targets",

@@ -7,6 +7,7 @@ import { engineMemorySql, queryNumber } from "./latency.ts"
 import { type PeerProfile, profileSettings } from "./peer/schema.ts"
 import { BenchError, type Proc, runNode, scopedNode } from "./procs.ts"
 import { startSampler } from "./sampler.ts"
+import { queryTableCounters } from "./writes.ts"
 
 /**
  * The systems under test, each in its own node process with its own embedded ClickHouse data
@@ -171,7 +172,8 @@ export const waitForCount = (
 
 /**
  * A fresh topic (and its group), the system consuming it from the start, and a sampler of the
- * system's CPU and memory and the group's lag, all for the scope's lifetime.
+ * system's CPU and memory and the group's lag (and, with `engineMemory`, the engine's own memory
+ * and its per-table write counters), all for the scope's lifetime.
  */
 export const startSampledSystem = (
   ctx: BenchContext,
@@ -187,7 +189,12 @@ export const startSampledSystem = (
       pid: system.proc.pid,
       brokerPid: ctx.broker.pid,
       lag: groupLag(ctx.broker, topic, group),
-      ...(options.engineMemory ? { engineBytes: queryNumber(system.query, engineMemorySql) } : {}),
+      ...(options.engineMemory
+        ? {
+            engineBytes: queryNumber(system.query, engineMemorySql),
+            tables: queryTableCounters(system.query),
+          }
+        : {}),
     })
     return { system, sampler }
   })

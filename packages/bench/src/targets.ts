@@ -1,4 +1,5 @@
 import type { DrainRun, FixedRateRun, Search, Target } from "./results.ts"
+import { compareInserts } from "./writes.ts"
 
 /** The issue's targets, judged from the measurements (reported, never asserted). */
 
@@ -79,6 +80,8 @@ export const evaluateTargets = (
     met: ratios.length === 0 ? null : ratios.every((x) => x.ours * 5 <= x.peer),
   })
 
+  targets.push(insertsTarget(fixed))
+
   targets.push({
     name: "processor peak RSS at max rate",
     target: "<= 512 MB",
@@ -86,4 +89,36 @@ export const evaluateTargets = (
     met: procDrain === undefined ? null : procDrain.rssPeakMb <= 512,
   })
   return targets
+}
+
+const tunedPeer = "kafka-engine-tuned"
+
+/**
+ * The issue's fairness condition on the p99 comparison: at each rate both ran, no table of the
+ * processor takes more inserts per second than the tuned engine's same table (or its busiest,
+ * for a table the engine does not write; writes.ts compareInserts).
+ */
+export const insertsTarget = (fixed: ReadonlyArray<FixedRateRun>): Target => {
+  const perRate = fixed.flatMap((r) => {
+    const peer = fixed.find((p) => p.system === tunedPeer && p.rate === r.rate)
+    if (r.system !== "processor" || r.tables === undefined || peer?.tables === undefined) return []
+    const cmp = compareInserts(r.tables, peer.tables)
+    return cmp.length === 0 ? [] : [{ rate: r.rate, cmp }]
+  })
+  const f1 = (x: number) => x.toFixed(1)
+  return {
+    name: "inserts/s per table vs the tuned Kafka engine",
+    target: `<= ${tunedPeer}'s at the same rate, every table`,
+    measured:
+      perRate.length === 0
+        ? "not run"
+        : perRate
+            .map(({ rate, cmp }) => {
+              const top = cmp.reduce((a, b) => (b.ours > a.ours ? b : a))
+              const over = cmp.filter((c) => !c.ok)
+              return `${fmt(rate)}/s: busiest ${top.table} ${f1(top.ours)} vs ${f1(top.reference)}${top.referenceTable === top.table ? "" : ` (${top.referenceTable})`}${over.length === 0 ? "" : `; over: ${over.map((c) => `${c.table} ${f1(c.ours)} vs ${f1(c.reference)}`).join(", ")}`}`
+            })
+            .join("; "),
+    met: perRate.length === 0 ? null : perRate.every(({ cmp }) => cmp.every((c) => c.ok)),
+  }
 }
