@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -50,13 +51,8 @@ export const machineFacts = (root: string): Machine => {
 /** The checked-out commit, read from .git without running git. */
 export const gitCommit = (root: string): string => {
   try {
-    const head = fs.readFileSync(path.join(root, ".git/HEAD"), "utf8").trim()
-    if (!head.startsWith("ref: ")) return head
-    const ref = head.slice(5)
-    const loose = path.join(root, ".git", ref)
-    if (fs.existsSync(loose)) return fs.readFileSync(loose, "utf8").trim()
-    const packed = fs.readFileSync(path.join(root, ".git/packed-refs"), "utf8")
-    return new RegExp(`^([0-9a-f]{40}) ${ref}$`, "m").exec(packed)?.[1] ?? "unknown"
+    // git itself: a worktree's .git is a file, refs may be packed.
+    return execFileSync("git", ["-C", root, "rev-parse", "HEAD"], { encoding: "utf8" }).trim()
   } catch {
     return "unknown"
   }
