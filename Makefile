@@ -47,7 +47,7 @@ clean: ## Stop everything and DELETE all data (needs CONFIRM=1 on the command li
 logs: ## Follow the infrastructure logs
 	@bash scripts/infra.sh logs
 
-ddl: $(SETUP_STAMP) ## Apply db/*.sql in order (idempotent; recorded in schema_migrations)
+ddl: $(SETUP_STAMP) ## Apply db/*.sql in order (idempotent; recorded in schema_migrations); with CLICKHOUSE_CLUSTER, db/cluster/*.sql ON CLUSTER
 	@$(NODE) packages/cli/src/main.ts ddl
 
 processor-run: $(SETUP_STAMP) $(CONSOLE) ## Run the stream processor in the foreground (Ctrl-C stops it cleanly)

@@ -1,13 +1,29 @@
 import * as path from "node:path"
-import { applyMigrations, ClickHouseConfig, HomeDir, makeClickHouse } from "@rtoa/core"
+import {
+  applyMigrations,
+  ClickHouseClusterConfig,
+  ClickHouseConfig,
+  HomeDir,
+  makeClickHouse,
+} from "@rtoa/core"
 import { Console, Effect } from "effect"
 
-/** `make ddl`: apply db/*.sql in order, once each, recording them in schema_migrations. */
+/**
+ * `make ddl`: apply db/*.sql in order, once each, recording them in schema_migrations. With
+ * CLICKHOUSE_CLUSTER set, db/cluster/*.sql instead, ON CLUSTER through the node CLICKHOUSE_URL names.
+ */
 export const ddlCommand = Effect.scoped(
   Effect.gen(function* () {
     const config = yield* ClickHouseConfig
+    const cluster = yield* ClickHouseClusterConfig
     const home = yield* HomeDir
-    const where = config._tag === "Http" ? config.url : config.dataPath
+    if (cluster !== undefined && config._tag === "Embedded")
+      return yield* Effect.fail(
+        new Error(
+          `CLICKHOUSE_CLUSTER=${cluster.cluster} needs a server: set CLICKHOUSE_URL to a node of that cluster (the embedded engine is one node). Nothing was changed.`,
+        ),
+      )
+    const where = `${config._tag === "Http" ? config.url : config.dataPath}${cluster === undefined ? "" : `, cluster ${cluster.cluster}`}`
     const ch = yield* makeClickHouse(config).pipe(
       Effect.catchTag("ClickHouseError", (e) =>
         e.reason === "Locked"
@@ -20,7 +36,8 @@ export const ddlCommand = Effect.scoped(
           : Effect.fail(e),
       ),
     )
-    const report = yield* applyMigrations(ch, path.join(home, "db"))
+    const dir = path.join(home, "db", ...(cluster === undefined ? [] : ["cluster"]))
+    const report = yield* applyMigrations(ch, dir, cluster)
     for (const file of report.applied) yield* Console.log(`applied  ${file}`)
     for (const file of report.skipped) yield* Console.log(`current  ${file}`)
     yield* Console.log(

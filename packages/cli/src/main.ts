@@ -11,7 +11,7 @@ import { dlqCommand } from "./dlq.ts"
 const usage = `usage: rtoa <command> [options]
 
 commands:
-  ddl                       apply db/*.sql migrations (idempotent)
+  ddl                       apply db/*.sql migrations (idempotent; CLICKHOUSE_CLUSTER: db/cluster/*.sql)
   chclient [-q SQL] [-f F]  SQL shell (read-only); -q runs one statement and prints it in format F
   dlq [--limit N]           show the newest dead letters (default 20)
   console-url               print the operators' console sign-in link (holds the endpoint's token)

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import type { ClickHouseClient } from "./clickhouse.ts"
+import { type ClusterTarget, clusterLedgerStatement, renderClusterStatement } from "./cluster-ddl.ts"
 import { backfillRollup } from "./counts.ts"
 import { MigrationError, messageOf, SchemaMissing } from "./errors.ts"
 
@@ -65,22 +66,33 @@ const afterStatements: Readonly<
   6: backfillRollup,
 }
 
-const ensureLedger = (ch: ClickHouseClient) =>
-  ch.command(
-    `CREATE TABLE IF NOT EXISTS schema_migrations
+/** The ledger on a single node (a cluster's: cluster-ddl.ts clusterLedgerStatement). */
+export const ledgerStatement = `CREATE TABLE IF NOT EXISTS schema_migrations
      (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
-     ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+     ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`
+
+/** A migration's statements as sent: on a cluster, with its name and the database filled in. */
+const statementsOf = (m: Migration, cluster: ClusterTarget | undefined) =>
+  Effect.forEach(m.statements, (statement) =>
+    cluster === undefined
+      ? Effect.succeed(statement)
+      : Either.match(renderClusterStatement(statement, cluster), {
+          onLeft: (message) => Effect.fail(new MigrationError({ file: m.file, message })),
+          onRight: Effect.succeed,
+        }),
   )
 
 /**
  * Applies, in order, the migrations not yet recorded in `schema_migrations`. Statements are
  * idempotent (IF NOT EXISTS), so a run cut short is simply run again. A recorded migration whose
- * file changed is an error: add a new numbered file instead.
+ * file changed is an error: add a new numbered file instead. With `cluster`, `dir` holds the
+ * cluster files (db/cluster/, every statement ON CLUSTER) and the ledger is replicated to every
+ * node (cluster-ddl.ts).
  */
-export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
+export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: ClusterTarget) =>
   Effect.gen(function* () {
     const migrations = yield* readMigrations(dir)
-    yield* ensureLedger(ch)
+    yield* ch.command(cluster === undefined ? ledgerStatement : clusterLedgerStatement(cluster.cluster))
     const rows = yield* ch.query<{ version: number; checksum: string }>(
       "SELECT version, checksum FROM schema_migrations FINAL",
     )
@@ -99,7 +111,7 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string) =>
           message: `${m.file} changed after it was applied (checksum ${checksum} -> ${m.checksum}); add a new numbered migration instead`,
         })
       }
-      for (const statement of m.statements) {
+      for (const statement of yield* statementsOf(m, cluster)) {
         yield* ch
           .command(statement)
           .pipe(Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })))

@@ -203,14 +203,22 @@ describe("operator queries: decided by the engine's parser, run read-only with l
 })
 
 describe("docker mode parity", () => {
-  it.scoped("compose's ClickHouse image is the engine release the tests run (embedded chDB)", () =>
-    Effect.gen(function* () {
-      const compose = fs.readFileSync(path.join(repoRoot, "infra/docker-compose.yml"), "utf8")
-      const tag = /image:\s*clickhouse\/clickhouse-server:(\d+\.\d+)/.exec(compose)?.[1]
-      const ch = yield* makeClickHouse(config)
-      const [row] = yield* ch.query<{ v: string }>("SELECT version() AS v")
-      expect(tag, "clickhouse-server image tag in infra/docker-compose.yml").toBeDefined()
-      expect(row?.v.startsWith(`${tag}.`), `engine ${row?.v} vs image ${tag}`).toBe(true)
-    }),
+  it.scoped(
+    "compose's ClickHouse images (server, cluster nodes, Keeper) are the engine release the tests run",
+    () =>
+      Effect.gen(function* () {
+        const compose = fs.readFileSync(path.join(repoRoot, "infra/docker-compose.yml"), "utf8")
+        const tags = [...compose.matchAll(/image:\s*clickhouse\/clickhouse-(?:server|keeper):(\S+)/g)].map(
+          (m) => m[1],
+        )
+        const ch = yield* makeClickHouse(config)
+        const [row] = yield* ch.query<{ v: string }>("SELECT version() AS v")
+        expect(tags.length, "clickhouse images in infra/docker-compose.yml").toBeGreaterThanOrEqual(3)
+        for (const tag of tags)
+          expect(
+            /^\d+\.\d+$/.test(tag ?? "") && row?.v.startsWith(`${tag}.`),
+            `engine ${row?.v} vs image ${tag}`,
+          ).toBe(true)
+      }),
   )
 })

@@ -17,6 +17,7 @@ const watched = [
   "async_insert",
   "wait_for_async_insert",
   "input_format_json_throw_on_bad_escape_sequence",
+  "distributed_foreground_insert",
 ] as const
 
 /** The engine's own default when the setting reads 0 (no limit): splitting still keeps inserts sane. */
@@ -31,9 +32,13 @@ export const inspectEngine = (ch: ClickHouseClient) =>
     )
     const setting = new Map(rows.map((r) => [r.name, r.value]))
     const tables = yield* ch.query<{ name: string; engine: string }>(
-      "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ('raw_events', 'metrics_minutely')",
+      `SELECT name, engine FROM system.tables WHERE database = currentDatabase()
+       AND name IN ('raw_events', 'metrics_minutely', 'raw_events_local', 'metrics_minutely_local')`,
     )
-    const engine = new Map(tables.map((t) => [t.name, t.engine]))
+    const engines = new Map(tables.map((t) => [t.name, t.engine]))
+    const distributed = engines.get("raw_events") === "Distributed"
+    // On a cluster (db/cluster) the rows live in the `_local` table under each Distributed one.
+    const engine = (name: string) => engines.get(distributed ? `${name}_local` : name) ?? engines.get(name)
     const warnings: Array<string> = []
     if (setting.get("async_insert") === "1" && setting.get("wait_for_async_insert") === "0")
       warnings.push(
@@ -43,10 +48,14 @@ export const inspectEngine = (ch: ClickHouseClient) =>
       warnings.push(
         "input_format_json_throw_on_bad_escape_sequence=0: bad escapes would be stored as they are instead of refused (the decode stage refuses lone surrogates anyway)",
       )
-    const raw = engine.get("raw_events")
+    if (distributed && setting.get("distributed_foreground_insert") === "0")
+      warnings.push(
+        "distributed_foreground_insert=0: an INSERT into a Distributed table returns once its rows are queued on the node that took it, before they reach their shards: offsets are committed for rows that only that node holds, and the counts refresher may read a minute before its rows arrive; set distributed_foreground_insert=1 for the processor's user",
+      )
+    const raw = engine("raw_events")
     if (raw !== undefined && !raw.includes("ReplacingMergeTree"))
       warnings.push(`raw_events is ${raw}, not ReplacingMergeTree: FINAL will not collapse replayed events`)
-    const metrics = engine.get("metrics_minutely")
+    const metrics = engine("metrics_minutely")
     if (metrics !== undefined && !metrics.includes("AggregatingMergeTree"))
       warnings.push(`metrics_minutely is ${metrics}, not AggregatingMergeTree: minute states will not merge`)
     const limit = Number(setting.get("max_partitions_per_insert_block") ?? DEFAULT_PARTITIONS_PER_INSERT)

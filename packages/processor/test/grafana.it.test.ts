@@ -29,7 +29,8 @@ import { expandTarget, type QueryContext, type VariableState } from "./support/g
 const PLUGIN_ID = "grafana-clickhouse-datasource"
 const infra = path.join(repoRoot, "infra")
 const grafanaDir = path.join(infra, "grafana")
-const readYaml = (file: string): unknown => parseYaml(fs.readFileSync(file, "utf8"))
+// merge: compose resolves `<<: *anchor` merge keys (the cluster profile's nodes use them).
+const readYaml = (file: string): unknown => parseYaml(fs.readFileSync(file, "utf8"), { merge: true })
 
 // ---- The files, decoded into the parts the checks read ----------------------------------------
 
