@@ -184,6 +184,9 @@ export interface ProcessorConfig {
   readonly batchMaxWait: Duration.Duration
   readonly queueCapacity: number
   readonly fetchMaxBytesPerPartition: number
+  /** The broker answers a fetch once it has this many bytes, or after fetchMaxWait. */
+  readonly fetchMinBytes: number
+  readonly fetchMaxWait: Duration.Duration
   readonly maxClockSkew: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly consumers: number
@@ -198,6 +201,8 @@ export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
   batchMaxWait: millis("BATCH_MAX_WAIT_MS", 200),
   queueCapacity: positiveInt("SOURCE_QUEUE_CAPACITY", 16),
   fetchMaxBytesPerPartition: positiveInt("SOURCE_FETCH_MAX_BYTES_PER_PARTITION", 1024 * 1024),
+  fetchMinBytes: positiveInt("SOURCE_FETCH_MIN_BYTES", 1),
+  fetchMaxWait: millis("SOURCE_FETCH_MAX_WAIT_MS", 250),
   maxClockSkew: millis("MAX_CLOCK_SKEW_MS", 5 * 60_000),
   shutdownTimeout: millis("SHUTDOWN_TIMEOUT_MS", 15_000),
   consumers: positiveInt("PROCESSOR_CONSUMERS", 1),

@@ -104,6 +104,8 @@ export const processorProgram = Effect.gen(function* () {
         KafkaSourceLive({
           queueCapacity: config.queueCapacity,
           maxBytesPerPartition: config.fetchMaxBytesPerPartition,
+          minBytes: config.fetchMinBytes,
+          maxWaitMs: Duration.toMillis(config.fetchMaxWait),
           fromBeginning: true,
           sessionTimeoutMs: Duration.toMillis(config.sessionTimeout),
         }),

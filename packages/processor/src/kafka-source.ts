@@ -10,6 +10,13 @@ export interface KafkaSourceSettings {
   readonly queueCapacity: number
   /** Largest fetch per partition: with queueCapacity, what a stalled pipeline can hold. */
   readonly maxBytesPerPartition: number
+  /**
+   * The broker holds a fetch until it has `minBytes` or `maxWaitMs` passed: 1 byte answers at once
+   * (lowest latency, one fetch per few records at low rates), more trades a little latency for far
+   * fewer fetches.
+   */
+  readonly minBytes: number
+  readonly maxWaitMs: number
   /** Read the topic from the beginning when the group has no committed offset. */
   readonly fromBeginning: boolean
   /** Group session timeout: a crashed member's partitions move after this long. */
@@ -54,7 +61,8 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       groupId: config.groupId,
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)),
-      maxWaitTimeInMs: 250,
+      minBytes: settings.minBytes,
+      maxWaitTimeInMs: settings.maxWaitMs,
       maxBytesPerPartition: settings.maxBytesPerPartition,
     })
     yield* Effect.acquireRelease(

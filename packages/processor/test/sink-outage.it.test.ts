@@ -67,6 +67,8 @@ describe("ClickHouse outage", () => {
             queueCapacity: 2,
             // Small fetches (~400 records) make the bound below independent of machine speed.
             maxBytesPerPartition: 64 * 1024,
+            minBytes: 1,
+            maxWaitMs: 250,
             fromBeginning: true,
             sessionTimeoutMs: 10_000,
           }),
