@@ -136,6 +136,7 @@ export const REQUIRED_TABLES = [
   "metrics_minutely_rollup",
   "integrity_minutely",
   "ingest_stats",
+  "alert_states",
 ] as const
 
 /** Fails, with what to do, when `make ddl` has not been run; changes nothing. */

@@ -16,7 +16,7 @@ import {
   ReadQueriesLive,
 } from "@rtoa/core"
 import { Duration, Effect, Fiber, Layer } from "effect"
-import { AlertInputsLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
+import { AlertInputsLive, AlertStateStoreLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
 import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
 import { Health, HealthLive } from "./health.ts"
 import { HttpLive } from "./http.ts"
@@ -84,7 +84,7 @@ export const processorProgram = Effect.gen(function* () {
     ClickHouseSinkLive,
     KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
     SamplerLive(Duration.seconds(5)),
-    AlertsLive(alertSettings).pipe(Layer.provide(AlertInputsLive)),
+    AlertsLive(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
   )
   const stages = HttpLive({ endpoint, token }).pipe(
     Layer.provide(ReadQueriesLive),

@@ -1,9 +1,29 @@
 import { describe, expect, it } from "@effect/vitest"
 import { AlertsResponse } from "@rtoa/dashboard"
-import { Chunk, Clock, Context, Duration, Effect, Layer, Logger, Schema, Stream, TestClock } from "effect"
+import {
+  Chunk,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Ref,
+  Schema,
+  Stream,
+  TestClock,
+} from "effect"
 import { AlertInputsInMemory, AlertInputsMemory, type MemoryEvents } from "../src/alerts/inputs-memory.ts"
 import type { AlertRule, ConsumerLagRule } from "../src/alerts/rules.ts"
 import { Alerts, AlertsLive } from "../src/alerts/runner.ts"
+import {
+  AlertStateStore,
+  AlertStateStoreMemory,
+  type AlertStateStoreService,
+  makeAlertStateStoreMemory,
+} from "../src/alerts/state-store.ts"
 
 // Simulated time: TestClock starts at T0 (a whole minute); the runner evaluates every 10 s.
 const T0 = Date.parse("2026-11-25T10:00:00.000Z")
@@ -29,6 +49,7 @@ const captureLogs = () => {
 const harness = (
   rules: ReadonlyArray<AlertRule>,
   seed: (m: Context.Tag.Service<AlertInputsMemory>) => Effect.Effect<void> = () => Effect.void,
+  store?: AlertStateStoreService,
 ) =>
   Effect.gen(function* () {
     yield* TestClock.setTime(T0)
@@ -38,6 +59,7 @@ const harness = (
     const runner = yield* Layer.build(
       AlertsLive({ rules, interval: Duration.millis(INTERVAL), webhookUrls: [] }).pipe(
         Layer.provide(Layer.succeedContext(inputs)),
+        Layer.provide(store === undefined ? AlertStateStoreMemory : Layer.succeed(AlertStateStore, store)),
       ),
     )
     const alerts = Context.get(runner, Alerts)
@@ -235,12 +257,46 @@ describe("Alerts runner (TestClock, in-memory inputs)", () => {
     Effect.gen(function* () {
       const context = yield* Layer.build(
         AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
-          Layer.provide(AlertInputsInMemory),
+          Layer.provide([AlertInputsInMemory, AlertStateStoreMemory]),
         ),
       )
       const alerts = Context.get(context, Alerts)
       yield* TestClock.adjust(Duration.minutes(1))
       expect(yield* alerts.status).toEqual({ evaluatedAt: null, alerts: [] })
+    }),
+  )
+
+  it.scoped("a restart carries on from the saved states: a firing alert is not announced again", () =>
+    Effect.gen(function* () {
+      const { saved, store } = yield* makeAlertStateStoreMemory()
+      // First run: the lag holds for `for`, the rule fires; each transition is saved.
+      const first = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const { alerts } = yield* harness([lagRule], (m) => m.setLagSeconds(90), store)
+          yield* advance(alerts, M)
+          return yield* alerts.status
+        }),
+      )
+      expect(stateOf(first, "lag")?.state).toBe("firing")
+      const firingSince = stateOf(first, "lag")?.since
+      expect((yield* Ref.get(saved)).get("lag")).toMatchObject({
+        kind: "consumer_lag",
+        state: { state: "firing" },
+      })
+
+      // Second run on the same store, the lag still there: firing since the same time, and no
+      // transition (so no log line, no change event, no webhook).
+      const { alerts, changes } = yield* harness([lagRule], (m) => m.setLagSeconds(90), store)
+      const firstChange = yield* Effect.fork(Stream.runHead(changes))
+      const status = yield* advance(alerts, INTERVAL)
+      expect(stateOf(status, "lag")).toMatchObject({ state: "firing", since: firingSince })
+      yield* advance(alerts, INTERVAL)
+      expect(yield* Fiber.poll(firstChange)).toEqual(Option.none())
+
+      // A rule redefined as another kind under the same name starts afresh.
+      const redefined: AlertRule = { ...base, name: "lag", kind: "freshness", seconds: 5 }
+      const fresh = yield* harness([redefined], () => Effect.void, store)
+      expect(stateOf(yield* fresh.alerts.status, "lag")?.state).not.toBe("firing")
     }),
   )
 })

@@ -5,6 +5,7 @@ import { Duration, Effect, Layer, Logger, Schema } from "effect"
 import { AlertInputsInMemory, AlertInputsMemory } from "../src/alerts/inputs-memory.ts"
 import type { ConsumerLagRule } from "../src/alerts/rules.ts"
 import { Alerts, AlertsLive } from "../src/alerts/runner.ts"
+import { AlertStateStoreMemory } from "../src/alerts/state-store.ts"
 import {
   defaultWebhookOptions,
   makeWebhookSender,
@@ -212,7 +213,10 @@ describe("alert webhooks (real HTTP receivers)", () => {
       }
       const settings = { rules: [rule], interval: Duration.millis(50), webhookUrls: [silent.url] }
       const context = yield* Layer.build(
-        AlertsLive(settings, { ...fast, attempts: 2 }).pipe(Layer.provideMerge(AlertInputsInMemory)),
+        AlertsLive(settings, { ...fast, attempts: 2 }).pipe(
+          Layer.provide(AlertStateStoreMemory),
+          Layer.provideMerge(AlertInputsInMemory),
+        ),
       )
       const alerts = Effect.provide(Alerts, context)
       const inputs = Effect.provide(AlertInputsMemory, context)

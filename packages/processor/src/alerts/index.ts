@@ -7,16 +7,18 @@
  *   // Start-up: reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and ALERT_WEBHOOK_URLS; a file
  *   // that does not parse or validate fails here with an AlertRulesError naming file, rule and field.
  *   const alertSettings = yield* loadAlertSettings
- *   // AlertInputsLive (to be written: SQL on ClickHouse + the Metrics service) provides AlertInputs.
- *   const alerts = AlertsLive(alertSettings).pipe(Layer.provide(AlertInputsLive))
+ *   // AlertInputsLive (SQL on ClickHouse + the Metrics service) provides AlertInputs, and
+ *   // AlertStateStoreLive (alert_states) the states a restart carries on from.
+ *   const alerts = AlertsLive(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive]))
  *   // ...merged with the other stages; http.ts then reads the service:
  *   const { status, changes } = yield* Alerts
  *   //   GET /api/alerts  -> yield* status                        (an AlertsResponse)
  *   //   SSE              -> const s = yield* changes; yield* status (snapshot); then run `s`
  *   //                       (`changes` needs a Scope: the subscription lasts as long as it)
  *
- * In tests, `AlertInputsInMemory` provides AlertInputs plus `AlertInputsMemory` to feed it; with
- * TestClock the minutes and the evaluation interval follow simulated time.
+ * In tests, `AlertInputsInMemory` provides AlertInputs plus `AlertInputsMemory` to feed it, and
+ * `AlertStateStoreMemory` the store; with TestClock the minutes and the evaluation interval follow
+ * simulated time.
  */
 export * from "./conditions.ts"
 export * from "./evaluate.ts"
@@ -26,4 +28,5 @@ export * from "./inputs-memory.ts"
 export * from "./rules.ts"
 export * from "./rules-file.ts"
 export * from "./runner.ts"
+export * from "./state-store.ts"
 export * from "./webhooks.ts"

@@ -5,6 +5,7 @@ import { evaluateRules, initialState, type RuleState, type Transition, toAlertSt
 import { AlertInputs, type AlertInputsService, AlertInputsUnavailable } from "./inputs.ts"
 import type { AlertRule } from "./rules.ts"
 import type { AlertSettings } from "./rules-file.ts"
+import { AlertStateStore, type SavedState } from "./state-store.ts"
 import { defaultWebhookOptions, makeWebhookSender, type WebhookOptions } from "./webhooks.ts"
 
 export interface AlertsService {
@@ -62,14 +63,23 @@ const logTransition = (t: Transition) => {
 export const makeAlerts = (
   settings: AlertSettings,
   webhookOptions: WebhookOptions = defaultWebhookOptions,
-): Effect.Effect<AlertsService, never, AlertInputs | Scope.Scope> =>
+): Effect.Effect<AlertsService, never, AlertInputs | AlertStateStore | Scope.Scope> =>
   Effect.gen(function* () {
     const inputs = yield* AlertInputs
+    const store = yield* AlertStateStore
     const { rules, interval, webhookUrls } = settings
     const startedAt = yield* Clock.currentTimeMillis
+    // Where the last run left each rule (same name and kind), else ok.
+    const saved = rules.length === 0 ? new Map<string, SavedState>() : yield* store.load
+    const restore = (r: AlertRule): RuleState | undefined => {
+      const s = saved.get(r.name)
+      return s !== undefined && s.kind === r.kind ? s.state : undefined // a redefined rule starts afresh
+    }
+    const restored = rules.filter((r) => restore(r) !== undefined).map((r) => r.name)
+    if (restored.length > 0) yield* Effect.logInfo(`alerts: states restored for ${restored.join(", ")}`)
     const current = yield* Ref.make<{ evaluatedAt: number | null; states: ReadonlyMap<string, RuleState> }>({
       evaluatedAt: null,
-      states: new Map(rules.map((r) => [r.name, initialState(r, startedAt)])),
+      states: new Map(rules.map((r) => [r.name, restore(r) ?? initialState(r, startedAt)])),
     })
     // Sliding: a slow page drops its oldest changes instead of back-pressuring the evaluator.
     const changes = yield* PubSub.sliding<AlertStatus>(CHANGES_CAPACITY)
@@ -110,6 +120,7 @@ export const makeAlerts = (
       const previous = (yield* Ref.get(current)).states
       const { states, transitions } = evaluateRules(rules, observations, previous, now)
       yield* Ref.set(current, { evaluatedAt: now, states })
+      yield* store.save(transitions.map((t) => ({ rule: t.rule.name, kind: t.rule.kind, state: t.state })))
       for (const t of transitions) {
         yield* logTransition(t)
         yield* PubSub.publish(changes, toAlertStatus(t.rule, t.state))
@@ -155,4 +166,5 @@ export const makeAlerts = (
 export const AlertsLive = (
   settings: AlertSettings,
   webhookOptions: WebhookOptions = defaultWebhookOptions,
-): Layer.Layer<Alerts, never, AlertInputs> => Layer.scoped(Alerts, makeAlerts(settings, webhookOptions))
+): Layer.Layer<Alerts, never, AlertInputs | AlertStateStore> =>
+  Layer.scoped(Alerts, makeAlerts(settings, webhookOptions))

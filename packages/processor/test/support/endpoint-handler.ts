@@ -1,7 +1,7 @@
 import { HttpApp } from "@effect/platform"
 import { ClickHouseReadOnly, type EndpointConfig, type ReadQueries } from "@rtoa/core"
 import { Duration, Effect, Layer, Redacted } from "effect"
-import { AlertInputsInMemory, AlertsLive } from "../../src/alerts/index.ts"
+import { AlertInputsInMemory, AlertStateStoreMemory, AlertsLive } from "../../src/alerts/index.ts"
 import { DeadLetterLogTest } from "../../src/dead-letter-log.ts"
 import { HealthLive } from "../../src/health.ts"
 import { router } from "../../src/http.ts"
@@ -56,7 +56,7 @@ export const endpointHandler = (options: {
       MinuteCountsNone,
       Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
       AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
-        Layer.provide(AlertInputsInMemory),
+        Layer.provide([AlertInputsInMemory, AlertStateStoreMemory]),
       ),
     ).pipe(Layer.provideMerge(Layer.succeed(Metrics, options.metrics ?? new ProcessorMetrics()))),
   )
