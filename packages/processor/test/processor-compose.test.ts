@@ -10,8 +10,8 @@ import { parse as parseYaml } from "yaml"
  * The processor in docker mode (profile `processor` of infra/docker-compose.yml, image from
  * packages/processor/Dockerfile): no Docker runs here, so this checks the files. The service must
  * scale with `--scale processor=N` (no container_name, no fixed host port), build from the
- * Dockerfile, wait for a healthy broker and ClickHouse and for the migrations, and be configured by
- * the names local mode reads (.env_template). The image: multi-stage on node:<.nvmrc>-slim, a
+ * Dockerfile, wait for a healthy broker and ClickHouse and for the migrations, and read the same
+ * .env as local mode, only the container's addresses set over it. The image: multi-stage on node:<.nvmrc>-slim, a
  * non-root user, a health check on /ready, no secret set in it, and a context that leaves .env out.
  */
 
@@ -27,6 +27,7 @@ interface Service {
   readonly hostname?: string
   readonly ports?: ReadonlyArray<PortEntry>
   readonly depends_on?: Readonly<Record<string, { readonly condition?: string }>>
+  readonly env_file?: ReadonlyArray<{ readonly path: string; readonly required?: boolean }>
   readonly environment?: Readonly<Record<string, string>>
   readonly command?: ReadonlyArray<string>
   readonly stop_grace_period?: string
@@ -67,7 +68,8 @@ const finalStage = instructions.slice(instructions.findLastIndex((l) => l.starts
 const imageEnv = finalStage
   .filter((l) => l.startsWith("ENV "))
   .flatMap((l) => [...l.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""] as const))
-const templateNames = new Set(Object.keys(parseEnv(read(".env_template"))))
+const template = parseEnv(read(".env_template")) as Readonly<Record<string, string>>
+const templateNames = new Set(Object.keys(template))
 
 describe("compose service `processor`", () => {
   it("scales: no container_name, no hostname, no fixed host port", () => {
@@ -104,35 +106,41 @@ describe("compose service `processor`", () => {
     expect(ddl.depends_on).toEqual({ clickhouse: { condition: "service_healthy" } })
   })
 
-  it("is configured by local mode's names, one member per container, stopped after a drain", () => {
+  it("reads the same .env as local mode, with only what differs in a container set over it", () => {
+    expect(processor.env_file).toEqual([{ path: "../.env", required: false }])
+    expect(path.resolve(root, "infra", "../.env")).toBe(path.join(root, ".env"))
     const env = processor.environment ?? {}
     expect(Object.keys(env).filter((k) => !templateNames.has(k))).toEqual([])
-    expect(env.INFRA_MODE).toBe("docker")
-    expect(env.KAFKA_BROKERS).toBe("redpanda:9092")
-    expect(env.CLICKHOUSE_URL).toBe("http://clickhouse:8123")
-    expect(env.PROCESSOR_CONSUMERS).toBe("1")
-    expect(env.PROCESSOR_HTTP_HOST).toBe("0.0.0.0")
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        "INFRA_MODE",
+        "KAFKA_BROKERS",
+        "CLICKHOUSE_URL",
+        "PROCESSOR_CONSUMERS",
+        "PROCESSOR_HTTP_HOST",
+        "PROCESSOR_HTTP_PORT",
+        "DATA_DIR",
+      ].sort(),
+    )
     expect(processor.ports?.[0]).toMatch(new RegExp(`:${env.PROCESSOR_HTTP_PORT}$`))
-    // Secrets come from .env at run time, never written into the file.
-    for (const k of ["KAFKA_SASL_PASSWORD", "CLICKHOUSE_PASSWORD", "PROCESSOR_HTTP_TOKEN"])
-      expect(env[k], k).toBe(`\${${k}:-}`)
     const grace = Number(/^(\d+)s$/.exec(processor.stop_grace_period ?? "")?.[1])
-    expect(grace * 1_000).toBeGreaterThan(Number(/:-(\d+)\}$/.exec(env.SHUTDOWN_TIMEOUT_MS ?? "")?.[1]))
+    expect(grace * 1_000).toBeGreaterThan(Number(template.SHUTDOWN_TIMEOUT_MS))
   })
 
-  it.effect("its settings, with .env's defaults, are what the processor's own config reads", () =>
+  it.effect("with .env_template as .env, the processor's own config reads the container's settings", () =>
     Effect.gen(function* () {
-      // `${NAME:-default}` as compose substitutes it without a .env, over the image's ENV.
-      const env = Object.entries(processor.environment ?? {}).map(
-        ([k, v]) => [k, v.replace(/^\$\{\w+:-(.*)\}$/, "$1")] as const,
-      )
-      const provider = ConfigProvider.fromMap(new Map([...imageEnv, ...env]))
+      // Precedence as compose applies it: the image's ENV, then env_file, then environment.
+      const settings = new Map([
+        ...imageEnv,
+        ...Object.entries(template),
+        ...Object.entries(processor.environment ?? {}),
+      ])
       const [kafka, ch, proc, endpoint] = yield* Effect.withConfigProvider(
         Config.all([KafkaConfig, ClickHouseConfig, ProcessorConfig, EndpointConfig]),
-        provider,
+        ConfigProvider.fromMap(settings),
       )
       expect(kafka.brokers).toEqual(["redpanda:9092"])
-      expect(kafka.topic).toBe("events")
+      expect(kafka.topic).toBe(template.KAFKA_TOPIC)
       expect(ch._tag === "Http" && ch.url).toBe("http://clickhouse:8123")
       expect(proc.consumers).toBe(1)
       expect(endpoint.host).toBe("0.0.0.0")
