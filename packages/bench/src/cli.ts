@@ -22,6 +22,11 @@ Options:
   --drain-only        only the backlog drain of each system (and the profile unless skipped,
                       and the drain with dashboards unless --skip-console): for quick A/B
                       experiments
+  --scale-out         scale-out: a 12-partition backlog of --drain-events drained by the processor
+                      with PROCESSOR_CONSUMERS = each of --scale-members (in the default run;
+                      with --quick or --drain-only only when asked)
+  --skip-scale-out    no scale-out step
+  --scale-members L   consumer-group members per scale-out run, comma-separated [default 1,2,4]
   --quick             a smoke run in about 3 minutes (rates 100,1000 for 6 s, 100k backlog,
                       tuned peer only, no live search, no profile, 2 h for the panel queries)
   --broker-port P     port of the benchmark's own broker (controller P+1) [default 19292]
@@ -44,6 +49,8 @@ export interface BenchOptions {
   readonly drainOnly: boolean
   /** Simulated dashboards open in the console runs (0: no console steps). */
   readonly dashboards: number
+  /** Scale-out runs: members per run on a 12-partition backlog (empty: not run). */
+  readonly scaleMembers: ReadonlyArray<number>
   /** Hours synthesized for the console's panel queries (0: not run). */
   readonly consoleHours: number
   readonly brokerPort: number
@@ -68,6 +75,9 @@ const spec = {
   "console-hours": { type: "string" },
   quick: { type: "boolean" },
   "drain-only": { type: "boolean" },
+  "scale-out": { type: "boolean" },
+  "skip-scale-out": { type: "boolean" },
+  "scale-members": { type: "string" },
   "broker-port": { type: "string" },
   "http-port": { type: "string" },
   out: { type: "string" },
@@ -109,6 +119,16 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
       return invalid(`--rates: expected comma-separated positive integers, got "${values.rates}"`)
     rates = parsed.filter((r): r is number => r !== undefined)
   }
+  const members = (values["scale-members"] ?? "1,2,4").split(",").map((m) => positive(m.trim()))
+  if (members.some((m) => m === undefined || m > 12))
+    return invalid(
+      `--scale-members: expected comma-separated integers 1-12, got "${values["scale-members"]}"`,
+    )
+  if (values["scale-out"] === true && values["skip-scale-out"] === true)
+    return invalid("--scale-out and --skip-scale-out contradict each other")
+  const scaleOut =
+    values["scale-out"] === true ||
+    (!quick && values["drain-only"] !== true && values["skip-scale-out"] !== true)
   const brokerPort = numbers["broker-port"] ?? 19_292
   if ([19_092, 19_192, 29_192].some((p) => p === brokerPort || p === brokerPort + 1))
     return invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`)
@@ -131,6 +151,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
       drainOnly: values["drain-only"] === true,
       // The issue's "two dashboards open".
       dashboards: consoleSteps ? 2 : 0,
+      scaleMembers: scaleOut ? members.filter((m): m is number => m !== undefined) : [],
       consoleHours: consoleSteps && values["drain-only"] !== true ? consoleHours : 0,
       brokerPort,
       httpPort: numbers["http-port"] ?? 18_391,

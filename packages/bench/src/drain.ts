@@ -1,6 +1,7 @@
 import { Effect, Fiber, Ref } from "effect"
 import { presetGroup } from "./broker.ts"
 import { abName, describeLoad, withDashboards } from "./console-cost.ts"
+import { parseStorage, storageSql } from "./costs.ts"
 import { openDashboards } from "./dashboards.ts"
 import { alternate, cpuCoresOver, inPeriods, measured, type Period, totalMs } from "./interleave.ts"
 import { countSql, drainSql, engineMemorySql, parseDrain, queryNumber } from "./latency.ts"
@@ -25,7 +26,9 @@ import { describeWrites, queryTableCounters, tableWrites } from "./writes.ts"
  * CPU and per-thread CPU are taken over the same interval. `dashboards`: that many simulated
  * consoles on the processor, closed and open in alternating periods while it drains
  * (interleave.ts); the run then yields two results, the closed periods' and the open ones' (rows
- * written per second in each, by ingested_at, within the same p10-p90 interval).
+ * written per second in each, by ingested_at, within the same p10-p90 interval). `partitions`:
+ * the topic's (3 unless said); `env`: more of the system's environment (scale-out.ts sets
+ * PROCESSOR_CONSUMERS). After the drain, the active parts per table are read (costs.ts).
  */
 export const drainRun = (
   ctx: BenchContext,
@@ -37,6 +40,8 @@ export const drainRun = (
     readonly nodeFlags?: ReadonlyArray<string>
     readonly label?: string
     readonly dashboards?: number
+    readonly partitions?: number
+    readonly env?: Readonly<Record<string, string>>
   },
 ) =>
   Effect.scoped(
@@ -46,13 +51,15 @@ export const drainRun = (
         return yield* new BenchError({ message: `${systemName(kind)} has no console to open` })
       const base = options.label ?? systemName(kind)
       const name = clients > 0 ? abName(base) : base
-      yield* presetGroup(ctx.broker, topic, 3, options.group)
+      const partitions = options.partitions ?? 3
+      yield* presetGroup(ctx.broker, topic, partitions, options.group)
       const system: RunningSystem = yield* startSystem(
         ctx,
         kind,
         topic,
         options.group,
         options.nodeFlags ?? [],
+        options.env ?? {},
       )
       const dashboards =
         clients > 0
@@ -89,6 +96,10 @@ export const drainRun = (
       const tables = tableWrites(tablesSamples(samples), from, to)
       const load = dashboards === undefined ? undefined : yield* dashboards.report
       if (dashboards !== undefined) yield* dashboards.close
+      const storage = yield* Effect.orElseSucceed(
+        Effect.map(system.query(storageSql), parseStorage),
+        () => [],
+      )
       const result: DrainRun = {
         system: name,
         events,
@@ -101,9 +112,14 @@ export const drainRun = (
         rssAnonPeakMb: stats.peakAnonMb,
         engineMemPeakMb: stats.engineMemPeakMb,
         tables,
+        ...(options.partitions === undefined ? {} : { partitions }),
+        brokerCores: stats.brokerCores,
+        machineCores: stats.machineCores,
+        cpuPressure: stats.cpuPressure,
+        storage,
       }
       yield* ctx.log(
-        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores, peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}`,
+        `${name}: ${ingested}/${events} in, ${rates.eventsPerSec} events/s (p10-p90), ${stats.cpuCores} cores (broker ${stats.brokerCores}, whole machine ${stats.machineCores}, CPU pressure ${stats.cpuPressure}), peak RSS ${stats.peakHwmMb} MB; ${describeWrites(tables)}`,
       )
       const results =
         load === undefined

@@ -10,12 +10,14 @@ import { type BenchOptions, parseOptions, usage } from "./cli.ts"
 import { clientRun } from "./clients.ts"
 import { abName, compareRuns, consoleTargets, withDashboards } from "./console-cost.ts"
 import { consoleQueriesRun } from "./console-queries.ts"
+import { describeCosts, perEventCosts, topicBytes } from "./costs.ts"
 import { drainRun } from "./drain.ts"
 import { fixedRateRun } from "./fixed-rate.ts"
 import { produce } from "./loadgen.ts"
 import { profileRun } from "./profiling.ts"
 import { writeResults } from "./report.ts"
 import type { BenchResult, ClientRun, DrainRun, FixedRateRun } from "./results.ts"
+import { scaleBacklog, scaleDrain } from "./scale-out.ts"
 import { liveSearch } from "./search.ts"
 import { gitCommit, machineFacts } from "./sysinfo.ts"
 import { type BenchContext, peer, processor, systemName } from "./systems.ts"
@@ -25,7 +27,9 @@ import { evaluateTargets } from "./targets.ts"
  * `make bench`: the harness. One broker of its own, then in order: fixed-rate runs (processor and
  * the Kafka-engine peer, one after the other, each alone on the box with the broker and the
  * producer), a backlog drain per system (capacity), the raw consumers and Kafka's perf tools on
- * the same backlog (ceiling), a CPU profile of the processor, and a live max-rate search. The
+ * the same backlog (ceiling), a CPU profile of the processor, scale-out (a 12-partition backlog
+ * drained by 1, 2, 4 group members), and a live max-rate search. The per-event costs the capacity
+ * model uses (costs.ts) come from the drains. The
  * operators' console's cost: the processor's runs at >= 1,000/s and its drain again, A/B, with
  * simulated dashboards closed and open in alternating periods of the same run (interleave.ts: both
  * halves see the same box), and its panel queries on a synthesized day, last (its store's disk writes would disturb
@@ -107,6 +111,10 @@ const program = (options: BenchOptions) =>
     yield* freshTopic(broker, backlog, 3, [])
     yield* log(`filling the backlog: ${options.drainEvents} events as fast as the producer goes`)
     const prefill = yield* attempt("backlog fill", produce(ctx, backlog, 200_000, options.drainEvents, 42))
+    const kafkaBytes =
+      prefill === undefined
+        ? undefined
+        : { bytes: topicBytes(path.join(work, "kafka-data"), backlog), records: prefill.sent }
     if (prefill !== undefined)
       notes.push(
         `The producer alone (packages/producer, kafkajs, acks=all) reached ${Math.round(prefill.achievedRate)} events/s filling the backlog.`,
@@ -174,6 +182,18 @@ const program = (options: BenchOptions) =>
         }
     }
 
+    // 2b. Scale-out: a 12-partition backlog drained by 1, 2, 4 members of one process.
+    const scaleOut: Array<ReadonlyArray<DrainRun> | undefined> = []
+    if (options.scaleMembers.length > 0) {
+      const topic = `${tag}-scale`
+      const filled = yield* attempt("scale-out backlog fill", scaleBacklog(ctx, topic, options.drainEvents))
+      const events = filled?.sent ?? 0
+      for (const members of events > 0 ? options.scaleMembers : [])
+        scaleOut.push(
+          yield* attempt(`scale-out, ${members} members`, scaleDrain(ctx, topic, events, members, tag)),
+        )
+    }
+
     // 3. Live search, starting just under what the processor drained and the producer reached.
     const capacity = drain.find((d) => d?.system === "processor")?.eventsPerSec
     const search =
@@ -202,6 +222,12 @@ const program = (options: BenchOptions) =>
 
     const fixedRate = defined(fixed)
     const drains = defined(drain)
+    const perEvent = perEventCosts(
+      drains.find((d) => d.system === "processor"),
+      drains.filter((d) => d.system.startsWith("kafka-engine")),
+      kafkaBytes,
+    )
+    if (perEvent !== undefined) yield* log(describeCosts(perEvent))
     const consoleCost =
       dashboards > 0 || queries !== null
         ? { dashboards, comparisons: compareRuns(fixedRate, drains), queries }
@@ -228,6 +254,8 @@ const program = (options: BenchOptions) =>
       ],
       notes,
       ...(consoleCost === undefined ? {} : { console: consoleCost }),
+      ...(options.scaleMembers.length === 0 ? {} : { scaleOut: defined(scaleOut).flat() }),
+      ...(perEvent === undefined ? {} : { perEvent }),
     }
     const written = yield* writeResults(path.resolve(root, options.outDir), stamp, result)
     yield* Console.log(`\n${written.markdown}`)

@@ -109,3 +109,24 @@ export const diffTicks = (
 
 /** The kernel's clock ticks per second (USER_HZ); 100 on every mainstream Linux build. */
 export const CLOCK_TICKS = 100
+
+/** The whole machine's CPU: busy and total clock ticks of all cores (/proc/stat's `cpu` line). */
+export const parseProcStat = (text: string): { busy: number; total: number } | undefined => {
+  const fields = /^cpu\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number)
+  if (fields === undefined || fields.length < 5 || fields.some((x) => !Number.isFinite(x))) return undefined
+  // user nice system idle iowait irq softirq steal (guest time is already in user and nice).
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0)
+  return { busy: total - idle, total }
+}
+
+/** Microseconds during which some runnable task waited for a CPU (/proc/pressure/cpu), or -1. */
+export const parseCpuPressure = (text: string): number => {
+  const total = Number(/^some\b.*\btotal=(\d+)/m.exec(text)?.[1])
+  return Number.isFinite(total) ? total : -1
+}
+
+export const machineCpu = () => ({
+  busyTicks: parseProcStat(readOr("/proc/stat") ?? "")?.busy ?? -1,
+  pressureUs: parseCpuPressure(readOr("/proc/pressure/cpu") ?? ""),
+})

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { PerEventCosts, TableStorage } from "./results-costs.ts"
 
 /**
  * The result file of one bench run (bench/results/<stamp>.json). A Schema, so a file can be read
@@ -117,6 +118,15 @@ export const DrainRun = Schema.Struct({
   dashboards: Schema.optional(DashboardLoad),
   /** Writes per table over the drain's measured interval (absent in older result files). */
   tables: Schema.optional(Schema.Array(TableWrites)),
+  /** Partitions of the drained topic and consumer-group members in the process (scale-out runs). */
+  partitions: Schema.optional(Schema.Number),
+  members: Schema.optional(Schema.Number),
+  /** The broker's CPU, the whole machine's (every process) and its CPU pressure (0-1), same interval. */
+  brokerCores: Schema.optional(Schema.Number),
+  machineCores: Schema.optional(Schema.Number),
+  cpuPressure: Schema.optional(Schema.Number),
+  /** Active parts per table after the drain (absent in older result files). */
+  storage: Schema.optional(Schema.Array(TableStorage)),
 })
 
 export const SearchStep = Schema.Struct({
@@ -240,6 +250,10 @@ export const BenchResult = Schema.Struct({
   notes: Schema.Array(Schema.String),
   /** The operators' console's cost (absent in older result files and with --skip-console). */
   console: Schema.optional(ConsoleCost),
+  /** Scale-out: a 12-partition backlog drained by 1, 2, 4 members in one process (scale-out.ts). */
+  scaleOut: Schema.optional(Schema.Array(DrainRun)),
+  /** The capacity model's inputs (costs.ts; absent in older result files). */
+  perEvent: Schema.optional(PerEventCosts),
 })
 
 export type BenchResult = typeof BenchResult.Type

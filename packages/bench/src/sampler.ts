@@ -1,5 +1,5 @@
 import { Duration, Effect, Fiber, Ref, type Scope } from "effect"
-import { CLOCK_TICKS, cpuTicks, diffTicks, memory, threadTicks } from "./procstat.ts"
+import { CLOCK_TICKS, cpuTicks, diffTicks, machineCpu, memory, threadTicks } from "./procstat.ts"
 import type { TableCounters, TablesSample } from "./writes.ts"
 
 /**
@@ -15,6 +15,9 @@ export interface Sample {
   readonly ticks: number
   readonly threads: ReadonlyMap<string, number>
   readonly brokerTicks: number
+  /** The whole machine's busy CPU ticks and its CPU pressure (µs some task waited), or -1. */
+  readonly machineBusyTicks: number
+  readonly cpuPressureUs: number
   readonly rssKb: number
   readonly hwmKb: number
   readonly anonKb: number
@@ -64,6 +67,9 @@ export const startSampler = (options: {
         ticks,
         threads: threadTicks(options.pid),
         brokerTicks: cpuTicks(options.brokerPid) ?? 0,
+        ...(({ busyTicks, pressureUs }) => ({ machineBusyTicks: busyTicks, cpuPressureUs: pressureUs }))(
+          machineCpu(),
+        ),
         rssKb: mem.rssKb,
         hwmKb: mem.hwmKb,
         anonKb: mem.anonKb,
@@ -85,6 +91,10 @@ export interface WindowStats {
   readonly cpuCores: number
   readonly threadsCores: Readonly<Record<string, number>>
   readonly brokerCores: number
+  /** CPU busy on the whole machine (every process), in cores; -1 when not read. */
+  readonly machineCores: number
+  /** Share of the window in which some runnable task waited for a CPU (0-1); -1 when not read. */
+  readonly cpuPressure: number
   readonly peakHwmMb: number
   /** Peak anonymous RSS (sampled): the process's own heaps, without mapped library code. */
   readonly peakAnonMb: number
@@ -117,7 +127,15 @@ export const windowStats = (samples: ReadonlyArray<Sample>, from: number, to: nu
     fileMbAtPeak: mb(anonPeak?.fileKb ?? 0),
     engineMemPeakMb: Math.round(Math.max(0, ...samples.map((s) => s.engineBytes)) / 1_048_576),
   }
-  const empty = { cpuCores: 0, threadsCores: {}, brokerCores: 0, maxLag: 0, ...memory }
+  const empty = {
+    cpuCores: 0,
+    threadsCores: {},
+    brokerCores: 0,
+    machineCores: -1,
+    cpuPressure: -1,
+    maxLag: 0,
+    ...memory,
+  }
   if (a === undefined || b === undefined) return empty
   const seconds = (b.t - a.t) / 1_000
   const inWindow = samples.filter((s) => s.t >= from && s.t <= to)
@@ -131,6 +149,12 @@ export const windowStats = (samples: ReadonlyArray<Sample>, from: number, to: nu
     cpuCores: cores(b.ticks - a.ticks),
     threadsCores,
     brokerCores: cores(b.brokerTicks - a.brokerTicks),
+    machineCores:
+      a.machineBusyTicks < 0 || b.machineBusyTicks < 0 ? -1 : cores(b.machineBusyTicks - a.machineBusyTicks),
+    cpuPressure:
+      a.cpuPressureUs < 0 || b.cpuPressureUs < 0
+        ? -1
+        : Math.round(((b.cpuPressureUs - a.cpuPressureUs) / 1_000 / (b.t - a.t)) * 1_000) / 1_000,
     maxLag,
     ...memory,
   }

@@ -1,5 +1,6 @@
 import type { BenchResult } from "./results.ts"
 import { renderConsole, table } from "./summary-console.ts"
+import { renderPerEvent, renderScaleOut } from "./summary-scale.ts"
 import { renderWrites } from "./summary-writes.ts"
 
 /** The Markdown summary of a result (bench/results/<stamp>.md, also printed at the end). */
@@ -85,6 +86,8 @@ export const renderSummary = (r: BenchResult): string => {
     )
   }
   out.push(
+    ...renderScaleOut(r),
+    ...renderPerEvent(r),
     ...renderWrites(r),
     ...renderConsole(r),
     "",

@@ -108,7 +108,8 @@ const waitHealthy = (proc: Proc, port: number) =>
 
 /**
  * Starts a system consuming `topic` as consumer group `group` (whose offsets the caller has set),
- * for the scope's lifetime. `nodeFlags` go to node (e.g. --cpu-prof).
+ * for the scope's lifetime. `nodeFlags` go to node (e.g. --cpu-prof); `extraEnv` adds to (or
+ * overrides) the system's environment, e.g. PROCESSOR_CONSUMERS.
  */
 export const startSystem = (
   ctx: BenchContext,
@@ -116,6 +117,7 @@ export const startSystem = (
   topic: string,
   group: string,
   nodeFlags: ReadonlyArray<string> = [],
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Effect.Effect<RunningSystem, BenchError, Scope.Scope> =>
   Effect.gen(function* () {
     const name = systemName(kind)
@@ -128,6 +130,7 @@ export const startSystem = (
         KAFKA_GROUP_ID: group,
         CLICKHOUSE_DATA_PATH: path.join(dir, "chdb"),
         PROCESSOR_HTTP_PORT: String(port),
+        ...extraEnv,
       })
       yield* runNode(script(ctx, "packages/cli/src/main.ts"), ["ddl"], env)
       proc = yield* scopedNode(name, script(ctx, "packages/processor/src/main.ts"), [], env, log, nodeFlags)
@@ -139,6 +142,7 @@ export const startSystem = (
         PEER_TOPIC: topic,
         PEER_GROUP: group,
         PEER_SETTINGS: JSON.stringify(profileSettings[kind.profile]),
+        ...extraEnv,
       })
       proc = yield* scopedNode(name, script(ctx, "packages/bench/src/peer/main.ts"), [], env, log, nodeFlags)
     }

@@ -64,6 +64,8 @@ describe("A/B periods", () => {
       ticks,
       threads: new Map(),
       brokerTicks: 0,
+      machineBusyTicks: -1,
+      cpuPressureUs: -1,
       rssKb: 0,
       hwmKb: 0,
       anonKb: 0,
