@@ -1,4 +1,4 @@
-import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
+import { KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
@@ -56,6 +56,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       heartbeatInterval: Math.max(500, Math.floor(settings.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: settings.maxBytesPerPartition,
+      metadataMaxAge: metadataMaxAge(config),
     })
     yield* Effect.acquireRelease(
       kafkaTry("consumer.connect", () => consumer.connect()),
