@@ -159,9 +159,11 @@ const program = Effect.gen(function* () {
     `chaos profile=${profile.name} seed=${seed} events=${profile.events} rate=${profile.rate}/s kills=${schedule.killsAt.length} broker-restart=${schedule.brokerRestartAt !== undefined} work=${work}`,
   )
   yield* step("start the broker")
-  yield* Effect.acquireRelease(kafkaSh("start"), () =>
+  // Cleaned up even when the start fails half-way: a cluster may have some nodes up already.
+  yield* Effect.addFinalizer(() =>
     Effect.sync(() => keepBrokerLog(kafkaData, work)).pipe(Effect.zipRight(kafkaSh("clean")), Effect.ignore),
   )
+  yield* kafkaSh("start")
   state.brokerUp = true
   yield* step("create the tables")
   yield* runNode(script("packages/cli/src/main.ts"), ["ddl"], env)
