@@ -11,7 +11,7 @@
 #   DATA_DIR            .data (relative to repo root) -> $DATA_DIR/kafka/... (node N: kafka/node-N)
 #   KAFKA_BROKERS       127.0.0.1:19092: node N listens on the list's N-th entry, or, when the list
 #                       is shorter, on the first entry's port + 2(N-1); its controller on port + 1
-#   KAFKA_NODES         1 (or 3)
+#   KAFKA_NODES         1 or 3 (unset: 3 if DATA_DIR already holds a cluster, else 1)
 #   KAFKA_HEAP          -Xms256m -Xmx1g (one node), -Xms128m -Xmx512m per node of a cluster
 #   KAFKA_WAIT_SECONDS  60
 set -euo pipefail
@@ -32,9 +32,13 @@ eval "$settings"
 
 DATA_DIR=${DATA_DIR:-.data}
 KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:19092}
-KAFKA_NODES=${KAFKA_NODES:-1}
 KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS:-60}
 case $DATA_DIR in /*) ;; *) DATA_DIR="$ROOT/$DATA_DIR" ;; esac
+# Unset: the layout already on disk decides, so `make logs` and `make up` after
+# `make up KAFKA_NODES=3` keep meaning the cluster.
+if [ -z "${KAFKA_NODES:-}" ]; then
+  if [ -f "$DATA_DIR/kafka/node-1/data/meta.properties" ]; then KAFKA_NODES=3; else KAFKA_NODES=1; fi
+fi
 [[ $KAFKA_NODES =~ ^[13]$ ]] || die "KAFKA_NODES must be 1 or 3 (got '$KAFKA_NODES')"
 [[ $KAFKA_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "KAFKA_WAIT_SECONDS must be an integer"
 if [ "$KAFKA_NODES" = 1 ]; then KAFKA_HEAP=${KAFKA_HEAP:--Xms256m -Xmx1g}; else KAFKA_HEAP=${KAFKA_HEAP:--Xms128m -Xmx512m}; fi
@@ -291,19 +295,39 @@ cmd_logs() {
   exec tail -n 50 -F "${logs[@]}"
 }
 
-# Every node with a pid file, whatever KAFKA_NODES says now: `make up KAFKA_NODES=3` followed by
-# a plain `make down` stops the three.
+# Every node with a pid file, whatever KAFKA_NODES says now, all at once: a cluster's last node
+# cannot finish a controlled shutdown once the other two (a quorum) are gone, so stopping them one
+# after another made the last one wait for the SIGKILL.
 cmd_stop() {
-  local f found=false
+  local f pid alive pids=() files=()
   for f in "$KDIR/kafka.pid" "$KDIR"/node-*/kafka.pid; do
     [ -f "$f" ] || continue
-    found=true
-    NDIR=${f%/kafka.pid} PID_FILE=$f
-    NODE=${NDIR##*/node-}
-    [ "$NDIR" != "$KDIR" ] || NODE=1
-    stop_node TERM
+    PID_FILE=$f
+    if is_running; then
+      pid=$(read_pid)
+      pids+=("$pid") files+=("$f")
+      say "SIGTERM to pid $pid (${f#"$KDIR"/})"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$f"
+    fi
   done
-  $found || say "not running"
+  [ ${#pids[@]} -gt 0 ] || { say "not running"; return 0; }
+  for _ in $(seq 60); do
+    alive=false
+    for f in "${files[@]}"; do PID_FILE=$f && is_running && alive=true; done
+    $alive || break
+    sleep 0.5
+  done
+  for f in "${files[@]}"; do
+    PID_FILE=$f
+    if is_running; then
+      say "pid $(read_pid) still alive after 30s, sending SIGKILL"
+      kill -KILL "$(read_pid)" 2>/dev/null || true
+    fi
+    rm -f "$f"
+  done
+  say "stopped"
 }
 
 cmd_clean() {
