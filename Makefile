@@ -35,7 +35,7 @@ setup: ## Install Node 24, pnpm, dependencies, the Kafka jars and the test clien
 	@bash scripts/setup.sh
 	@touch $(SETUP_STAMP)
 
-up: $(SETUP_STAMP) ## Start the infrastructure (local Kafka broker, or docker compose)
+up: $(SETUP_STAMP) ## Start the infrastructure (local Kafka broker; KAFKA_NODES=3: a 3-node cluster; or docker compose)
 	@bash scripts/infra.sh up
 
 down: ## Stop the infrastructure (data is kept)
@@ -82,7 +82,7 @@ demo: $(SETUP_STAMP) $(CONSOLE) ## Set up and run everything (broker, DDL, proce
 test: $(SETUP_STAMP) $(CONSOLE) ## Type-check, lint and run all tests (starts a local broker if none runs, stops it after)
 	@bash scripts/test.sh
 
-test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker: kills, broker restart, rebalances vs ground truth (PROFILE=full|ci)
+test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker(s): kills, broker restart, rebalances vs ground truth (PROFILE=full|ci|cluster)
 	@PROFILE="$${PROFILE:-full}" $(NODE) packages/chaos/src/main.ts
 
 bench: $(SETUP_STAMP) ## Benchmark on its own broker: latency, throughput, Kafka-engine peer, ceilings, the console's cost (ARGS="--quick": ~4 min)

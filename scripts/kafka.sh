@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Local-mode Kafka: one KRaft JVM (broker + controller) from the jars that
-# `make setup` resolves into infra/kafka/target/lib. No Docker needed.
+# Local-mode Kafka from the jars that `make setup` resolves into infra/kafka/target/lib. No Docker.
+# KAFKA_NODES=1 (default): one KRaft JVM (broker + controller). KAFKA_NODES=3: three KRaft JVMs,
+# each broker + controller (combined mode, a 3-voter quorum), replication factor 3 and
+# min.insync.replicas=2 by default for the topics created on it.
 #
 #   scripts/kafka.sh start|stop|status|logs|wait|clean
+#   scripts/kafka.sh start-node|stop-node|kill-node N     (one node of a cluster, N = 1..KAFKA_NODES)
 #
 # Settings (the environment wins over $ROOT/.env, which wins over defaults):
-#   DATA_DIR            .data (relative to repo root) -> $DATA_DIR/kafka/...
-#   KAFKA_BROKERS       127.0.0.1:19092 (first entry = client port; controller = port+1)
-#   KAFKA_HEAP          -Xms256m -Xmx1g
+#   DATA_DIR            .data (relative to repo root) -> $DATA_DIR/kafka/... (node N: kafka/node-N)
+#   KAFKA_BROKERS       127.0.0.1:19092: node N listens on the list's N-th entry, or, when the list
+#                       is shorter, on the first entry's port + 2(N-1); its controller on port + 1
+#   KAFKA_NODES         1 or 3 (unset: 3 if DATA_DIR already holds a cluster, else 1)
+#   KAFKA_HEAP          -Xms256m -Xmx1g (one node), -Xms128m -Xmx512m per node of a cluster
 #   KAFKA_WAIT_SECONDS  60
 set -euo pipefail
 
@@ -21,36 +26,61 @@ say() { printf 'kafka: %s\n' "$*"; }
 # --- settings ---------------------------------------------------------------
 # Read as the programs read them (packages/core/src/dotenv.ts via scripts/env.ts: the
 # environment wins over .env), as plain shell variables: nothing else from .env reaches the JVM.
-settings=$(node "$ROOT/scripts/env.ts" DATA_DIR KAFKA_BROKERS KAFKA_HEAP KAFKA_WAIT_SECONDS) ||
+settings=$(node "$ROOT/scripts/env.ts" DATA_DIR KAFKA_BROKERS KAFKA_NODES KAFKA_HEAP KAFKA_WAIT_SECONDS) ||
   die "cannot read the settings (node missing? run make setup)"
 eval "$settings"
 
 DATA_DIR=${DATA_DIR:-.data}
 KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:19092}
-KAFKA_HEAP=${KAFKA_HEAP:--Xms256m -Xmx1g}
 KAFKA_WAIT_SECONDS=${KAFKA_WAIT_SECONDS:-60}
 case $DATA_DIR in /*) ;; *) DATA_DIR="$ROOT/$DATA_DIR" ;; esac
-
-# First bootstrap entry decides where we listen; strip an optional scheme.
-first=${KAFKA_BROKERS%%,*}
-first=${first#*://}
-HOST=${first%:*}
-PORT=${first##*:}
-[[ $PORT =~ ^[0-9]+$ && -n $HOST && $HOST != "$first" ]] ||
-  die "KAFKA_BROKERS must look like host:port[,host:port...] (got '$KAFKA_BROKERS')"
-CTRL_PORT=$((PORT + 1))
+# Unset: the layout already on disk decides, so `make logs` and `make up` after
+# `make up KAFKA_NODES=3` keep meaning the cluster.
+if [ -z "${KAFKA_NODES:-}" ]; then
+  if [ -f "$DATA_DIR/kafka/node-1/data/meta.properties" ]; then KAFKA_NODES=3; else KAFKA_NODES=1; fi
+fi
+[[ $KAFKA_NODES =~ ^[13]$ ]] || die "KAFKA_NODES must be 1 or 3 (got '$KAFKA_NODES')"
 [[ $KAFKA_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "KAFKA_WAIT_SECONDS must be an integer"
+if [ "$KAFKA_NODES" = 1 ]; then KAFKA_HEAP=${KAFKA_HEAP:--Xms256m -Xmx1g}; else KAFKA_HEAP=${KAFKA_HEAP:--Xms128m -Xmx512m}; fi
+
+# Node N's host and client port: the list's N-th entry (an optional scheme stripped), or the
+# first entry's port + 2(N-1). The controller listens on the client port + 1.
+IFS=, read -r -a entries <<<"$KAFKA_BROKERS"
+HOSTS=() PORTS=()
+for n in $(seq "$KAFKA_NODES"); do
+  entry=${entries[$((n - 1))]:-}
+  if [ -z "$entry" ]; then entry="${HOSTS[0]}:$((PORTS[0] + 2 * (n - 1)))"; fi
+  entry=${entry// /}
+  entry=${entry#*://}
+  host=${entry%:*} port=${entry##*:}
+  [[ $port =~ ^[0-9]+$ && -n $host && $host != "$entry" ]] ||
+    die "KAFKA_BROKERS must look like host:port[,host:port...] (got '$KAFKA_BROKERS')"
+  HOSTS+=("$host") PORTS+=("$port")
+done
+VOTERS=""
+for n in $(seq "$KAFKA_NODES"); do VOTERS+="${VOTERS:+,}$n@${HOSTS[$((n - 1))]}:$((PORTS[n - 1] + 1))"; done
 
 KAFKA_INFRA="$ROOT/infra/kafka"
 LIB="$KAFKA_INFRA/target/lib"
 TEMPLATE="$KAFKA_INFRA/server.properties"
 LOG4J="$KAFKA_INFRA/log4j2.yaml"
 KDIR="$DATA_DIR/kafka"
-PROPS="$KDIR/server.properties"
 ADMIN_PROPS="$KDIR/admin.properties"
-LOGDIRS="$KDIR/data"
-LOG="$KDIR/kafka.log"
-PID_FILE="$KDIR/kafka.pid"
+CLUSTER_ID_FILE="$KDIR/cluster.id"
+
+# One node's paths and ports: the single node keeps the layout it always had ($KDIR/...).
+node() {
+  NODE=$1
+  HOST=${HOSTS[$((NODE - 1))]}
+  PORT=${PORTS[$((NODE - 1))]}
+  CTRL_PORT=$((PORT + 1))
+  if [ "$KAFKA_NODES" = 1 ]; then NDIR=$KDIR; else NDIR="$KDIR/node-$NODE"; fi
+  PROPS="$NDIR/server.properties"
+  LOGDIRS="$NDIR/data"
+  LOG="$NDIR/kafka.log"
+  PID_FILE="$NDIR/kafka.pid"
+}
+node 1
 
 JAVA=java
 [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && JAVA="$JAVA_HOME/bin/java"
@@ -82,20 +112,29 @@ require_jars() {
   command -v "$JAVA" >/dev/null || die "java not found - run make setup (needs Java >= 17)"
 }
 
-# Template -> $PROPS with this instance's ports and data dir. ENVIRON avoids
-# any quoting trouble with paths; regenerated on every start so .env changes apply.
+# Template -> $PROPS with this node's id, ports and data dir, and for a cluster the replication
+# settings. ENVIRON avoids any quoting trouble with paths; regenerated on every start so .env
+# changes apply.
 render_config() {
   mkdir -p "$LOGDIRS"
-  K_listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CTRL_PORT" \
+  local rf=1 isr=1
+  [ "$KAFKA_NODES" = 1 ] || { rf=3 isr=2; }
+  K_node="$NODE" K_rf="$rf" K_isr="$isr" \
+    K_listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CTRL_PORT" \
     K_advertised="PLAINTEXT://$HOST:$PORT" \
-    K_voters="1@$HOST:$CTRL_PORT" \
+    K_voters="$VOTERS" \
     K_logdirs="$LOGDIRS" \
     awk '
       BEGIN {
+        v["node.id"] = ENVIRON["K_node"]
         v["listeners"] = ENVIRON["K_listeners"]
         v["advertised.listeners"] = ENVIRON["K_advertised"]
         v["controller.quorum.voters"] = ENVIRON["K_voters"]
         v["log.dirs"] = ENVIRON["K_logdirs"]
+        split("default.replication.factor offsets.topic.replication.factor transaction.state.log.replication.factor share.coordinator.state.topic.replication.factor", r, " ")
+        for (i in r) v[r[i]] = ENVIRON["K_rf"]
+        split("min.insync.replicas transaction.state.log.min.isr share.coordinator.state.topic.min.isr", m, " ")
+        for (i in m) v[m[i]] = ENVIRON["K_isr"]
         print "# GENERATED by scripts/kafka.sh from infra/kafka/server.properties - edits are overwritten."
       }
       {
@@ -110,14 +149,19 @@ render_config() {
   printf '%s\n' 'request.timeout.ms=5000' 'default.api.timeout.ms=8000' >"$ADMIN_PROPS"
 }
 
-# KRaft needs a formatted log dir (cluster id + meta.properties) exactly once.
+# KRaft needs a formatted log dir (cluster id + meta.properties) exactly once; the nodes of a
+# cluster share one cluster id.
 format_storage() {
   [ -f "$LOGDIRS/meta.properties" ] && return 0
   local out cluster_id
-  out=$("$JAVA" "${TOOL_JVM[@]}" -cp "$LIB/*" kafka.tools.StorageTool random-uuid 2>&1) ||
-    die "StorageTool random-uuid failed: $out"
-  cluster_id=$(printf '%s\n' "$out" | grep -E '^[A-Za-z0-9_-]{22}$' | tail -n1)
-  [ -n "$cluster_id" ] || die "could not read a cluster id from: $out"
+  cluster_id=$(cat "$CLUSTER_ID_FILE" 2>/dev/null || true)
+  if [ -z "$cluster_id" ]; then
+    out=$("$JAVA" "${TOOL_JVM[@]}" -cp "$LIB/*" kafka.tools.StorageTool random-uuid 2>&1) ||
+      die "StorageTool random-uuid failed: $out"
+    cluster_id=$(printf '%s\n' "$out" | grep -E '^[A-Za-z0-9_-]{22}$' | tail -n1)
+    [ -n "$cluster_id" ] || die "could not read a cluster id from: $out"
+    printf '%s\n' "$cluster_id" >"$CLUSTER_ID_FILE"
+  fi
   say "formatting storage in $LOGDIRS (cluster id $cluster_id)"
   "$JAVA" "${TOOL_JVM[@]}" -cp "$LIB/*" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$PROPS" >>"$LOG" 2>&1 ||
@@ -131,10 +175,9 @@ broker_answers() {
     --bootstrap-server "$HOST:$PORT" --command-config "$ADMIN_PROPS" >/dev/null 2>&1
 }
 
-# --- commands ---------------------------------------------------------------
-cmd_wait() {
-  require_jars
-  [ -f "$ADMIN_PROPS" ] || { mkdir -p "$KDIR" && render_config; }
+# --- one node -----------------------------------------------------------------
+wait_node() {
+  [ -f "$ADMIN_PROPS" ] || { mkdir -p "$NDIR" && render_config; }
   local deadline=$((SECONDS + KAFKA_WAIT_SECONDS)) had_pid=false
   [ -f "$PID_FILE" ] && had_pid=true
   say "waiting up to ${KAFKA_WAIT_SECONDS}s for $HOST:$PORT"
@@ -159,25 +202,26 @@ cmd_wait() {
   done
 }
 
-cmd_start() {
+# Starts the node's JVM without waiting for it (a cluster's nodes need each other to elect a
+# controller, so they start together and are waited for afterwards).
+launch_node() {
   if is_running; then
-    say "already running (pid $(read_pid), port $PORT)"
+    say "node $NODE already running (pid $(read_pid), port $PORT)"
     return 0
   fi
-  require_jars
   rm -f "$PID_FILE" # stale
   # Someone else (another broker, Redpanda in Docker) on our ports would make
   # `wait` report success against the wrong server.
   for p in "$PORT" "$CTRL_PORT"; do
     if port_open "$HOST" "$p"; then die "port $HOST:$p already in use by another process"; fi
   done
-  mkdir -p "$KDIR"
+  mkdir -p "$NDIR"
   render_config
   format_storage
 
   local heap
   read -r -a heap <<<"$KAFKA_HEAP"
-  printf '\n===== %s start: %s:%s (controller %s) =====\n' "$(date '+%F %T')" "$HOST" "$PORT" "$CTRL_PORT" >>"$LOG"
+  printf '\n===== %s start: node %s %s:%s (controller %s) =====\n' "$(date '+%F %T')" "$NODE" "$HOST" "$PORT" "$CTRL_PORT" >>"$LOG"
   # setsid + nohup: own session, immune to the caller's SIGHUP/Ctrl-C, so the
   # broker outlives `make`. The inner shell records its own pid and then execs
   # java, so the pid file is the JVM's pid whether or not setsid forked.
@@ -191,47 +235,99 @@ cmd_start() {
     [ -s "$PID_FILE" ] && break
     sleep 0.1
   done
-  [ -s "$PID_FILE" ] || die "broker did not start (see $LOG)"
-  say "started (pid $(read_pid), log ${LOG#"$ROOT"/})"
-  cmd_wait
+  [ -s "$PID_FILE" ] || die "node $NODE did not start (see $LOG)"
+  say "node $NODE started (pid $(read_pid), port $PORT, log ${LOG#"$ROOT"/})"
 }
 
-cmd_stop() {
+# SIGTERM (controlled shutdown: leadership moves first) or SIGKILL (a crash).
+stop_node() {
+  local signal=${1:-TERM} pid
   if ! is_running; then
     rm -f "$PID_FILE"
-    say "not running"
+    say "node $NODE not running"
     return 0
   fi
-  local pid
   pid=$(read_pid)
-  say "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
+  say "node $NODE: SIG$signal to pid $pid"
+  kill "-$signal" "$pid" 2>/dev/null || true
   # Controlled shutdown normally takes a few seconds; give it 30.
   for _ in $(seq 60); do
     is_running || break
     sleep 0.5
   done
   if is_running; then
-    say "still alive after 30s, sending SIGKILL"
+    say "node $NODE still alive after 30s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 1
   fi
   rm -f "$PID_FILE"
-  say "stopped"
+  say "node $NODE stopped"
+}
+
+# --- commands ---------------------------------------------------------------
+each_node() { for n in $(seq "$KAFKA_NODES"); do node "$n" && "$@"; done; }
+
+cmd_start() {
+  require_jars
+  mkdir -p "$KDIR"
+  each_node launch_node
+  each_node wait_node
 }
 
 cmd_status() {
-  if is_running; then
-    say "running (pid $(read_pid), port $PORT, data ${KDIR#"$ROOT"/})"
-    exit 0
-  fi
-  say "stopped (port $PORT, data ${KDIR#"$ROOT"/})"
-  exit 3
+  local up=0
+  for n in $(seq "$KAFKA_NODES"); do
+    node "$n"
+    if is_running; then
+      up=$((up + 1))
+      say "node $n running (pid $(read_pid), port $PORT, data ${NDIR#"$ROOT"/})"
+    else
+      say "node $n stopped (port $PORT, data ${NDIR#"$ROOT"/})"
+    fi
+  done
+  [ "$up" = "$KAFKA_NODES" ] || exit 3
 }
 
 cmd_logs() {
-  [ -f "$LOG" ] || die "no log yet at $LOG (start the broker first)"
-  exec tail -n 50 -F "$LOG"
+  local logs=()
+  for n in $(seq "$KAFKA_NODES"); do node "$n" && [ -f "$LOG" ] && logs+=("$LOG"); done
+  [ ${#logs[@]} -gt 0 ] || die "no log yet in $KDIR (start the broker first)"
+  exec tail -n 50 -F "${logs[@]}"
+}
+
+# Every node with a pid file, whatever KAFKA_NODES says now, all at once: a cluster's last node
+# cannot finish a controlled shutdown once the other two (a quorum) are gone, so stopping them one
+# after another made the last one wait for the SIGKILL.
+cmd_stop() {
+  local f pid alive pids=() files=()
+  for f in "$KDIR/kafka.pid" "$KDIR"/node-*/kafka.pid; do
+    [ -f "$f" ] || continue
+    PID_FILE=$f
+    if is_running; then
+      pid=$(read_pid)
+      pids+=("$pid") files+=("$f")
+      say "SIGTERM to pid $pid (${f#"$KDIR"/})"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$f"
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] || { say "not running"; return 0; }
+  for _ in $(seq 60); do
+    alive=false
+    for f in "${files[@]}"; do PID_FILE=$f && is_running && alive=true; done
+    $alive || break
+    sleep 0.5
+  done
+  for f in "${files[@]}"; do
+    PID_FILE=$f
+    if is_running; then
+      say "pid $(read_pid) still alive after 30s, sending SIGKILL"
+      kill -KILL "$(read_pid)" 2>/dev/null || true
+    fi
+    rm -f "$f"
+  done
+  say "stopped"
 }
 
 cmd_clean() {
@@ -244,19 +340,25 @@ cmd_clean() {
   say "removed $KDIR"
 }
 
+one_node() {
+  [[ ${1:-} =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= KAFKA_NODES)) || die "node must be 1..$KAFKA_NODES (got '${1:-}')"
+  node "$1"
+}
+
 usage() {
-  printf 'usage: %s start|stop|status|logs|wait|clean\n' "${0##*/}" >&2
+  printf 'usage: %s start|stop|status|logs|wait|clean | start-node|stop-node|kill-node N\n' "${0##*/}" >&2
   exit 2
 }
 
-[ $# -eq 1 ] || usage
-case $1 in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  logs) cmd_logs ;;
-  wait) cmd_wait ;;
-  clean) cmd_clean ;;
-  -h | --help | help) usage ;;
+case ${1:-} in
+  start) [ $# -eq 1 ] || usage; cmd_start ;;
+  stop) [ $# -eq 1 ] || usage; cmd_stop ;;
+  status) [ $# -eq 1 ] || usage; cmd_status ;;
+  logs) [ $# -eq 1 ] || usage; cmd_logs ;;
+  wait) [ $# -eq 1 ] || usage; require_jars; each_node wait_node ;;
+  clean) [ $# -eq 1 ] || usage; cmd_clean ;;
+  start-node) [ $# -eq 2 ] || usage; require_jars; one_node "$2"; launch_node; wait_node ;;
+  stop-node) [ $# -eq 2 ] || usage; one_node "$2"; stop_node TERM ;;
+  kill-node) [ $# -eq 2 ] || usage; one_node "$2"; stop_node KILL ;;
   *) usage ;;
 esac

@@ -51,11 +51,18 @@ export const writeVerdict = (verdict: Verdict): string => {
   return text
 }
 
-/** Keeps the broker's log in the work directory: the broker's own data dir is deleted afterwards. */
+/**
+ * Keeps the brokers' logs in the work directory (broker.log; broker-N.log for a cluster's node N):
+ * the brokers' own data dir is deleted afterwards.
+ */
 export const keepBrokerLog = (kafkaDataDir: string, work: string): void => {
-  try {
-    fs.copyFileSync(path.join(kafkaDataDir, "kafka", "kafka.log"), path.join(work, "broker.log"))
-  } catch {
-    // No broker log (it never started): nothing to keep.
+  const logs: Array<[string, string]> = [["kafka.log", "broker.log"]]
+  for (const n of [1, 2, 3]) logs.push([path.join(`node-${n}`, "kafka.log"), `broker-${n}.log`])
+  for (const [from, to] of logs) {
+    try {
+      fs.copyFileSync(path.join(kafkaDataDir, "kafka", from), path.join(work, to))
+    } catch {
+      // No such log (that broker never started, or this is not a cluster): nothing to keep.
+    }
   }
 }

@@ -7,8 +7,10 @@ import { mulberry32 } from "@rtoa/producer"
 import { Cause, Console, Duration, Effect, Exit, Fiber, Option, Ref } from "effect"
 import { keepBrokerLog, logTails, verdictFiles, writeVerdict } from "./artifacts.ts"
 import { catchUp, stallWatch } from "./catchup.ts"
+import { clusterBrokers, startClusterRun } from "./cluster-run.ts"
 import { compare } from "./compare.ts"
 import { diffEvents } from "./event-diff.ts"
+import { type FaultMeasure, renderFaultTable } from "./fault-measure.ts"
 import { groupProgress, observe, storedPositions, waitHealthy } from "./observe.ts"
 import { ChaosError, type Proc, runCommand, runNode, scopedNode, startNode, waitExit } from "./procs.ts"
 import { makeSchedule, profiles } from "./scenario.ts"
@@ -31,6 +33,9 @@ const profile = profiles[profileName]
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31)
 const port = Number(process.env.CHAOS_HTTP_PORT ?? 18_224)
 const brokerPort = Number(process.env.CHAOS_KAFKA_PORT ?? 19_192)
+// The cluster profile's nodes listen on brokerPort, +2 and +4 (controllers on +1).
+const nodes = profile?.nodes ?? 1
+const brokers = clusterBrokers(brokerPort, nodes)
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-chaos-"))
 const runId = `chaos-${seed}`
 // Kill and restart jitter from the seed too, so CHAOS_SEED replays the same timing decisions.
@@ -45,7 +50,8 @@ const env: NodeJS.ProcessEnv = {
   ...kafkaPlaintextEnv,
   RTOA_HOME: root,
   DATA_DIR: kafkaData,
-  KAFKA_BROKERS: `127.0.0.1:${brokerPort}`,
+  KAFKA_BROKERS: brokers,
+  KAFKA_NODES: String(nodes),
   KAFKA_TOPIC: topic,
   KAFKA_DLQ_TOPIC: dlqTopic,
   KAFKA_GROUP_ID: groupId,
@@ -61,7 +67,7 @@ const env: NodeJS.ProcessEnv = {
   QUERY_TIMEOUT_SECONDS: "120",
 }
 const kafka = makeKafka({
-  brokers: [String(env.KAFKA_BROKERS)],
+  brokers: brokers.split(","),
   clientId: "chaos",
   topic,
   dlqTopic,
@@ -69,7 +75,12 @@ const kafka = makeKafka({
   partitions: 3,
 })
 const script = (p: string) => path.join(root, p)
-const kafkaSh = (command: string) => runCommand("bash", [script("scripts/kafka.sh"), command], env)
+const kafkaSh = (command: string, node?: number) =>
+  runCommand(
+    "bash",
+    [script("scripts/kafka.sh"), command, ...(node === undefined ? [] : [String(node)])],
+    env,
+  )
 const runStarted = Date.now()
 let started = Date.now()
 // What the verdict reports however the run ends: the step reached and the timed log lines.
@@ -148,9 +159,11 @@ const program = Effect.gen(function* () {
     `chaos profile=${profile.name} seed=${seed} events=${profile.events} rate=${profile.rate}/s kills=${schedule.killsAt.length} broker-restart=${schedule.brokerRestartAt !== undefined} work=${work}`,
   )
   yield* step("start the broker")
-  yield* Effect.acquireRelease(kafkaSh("start"), () =>
+  // Cleaned up even when the start fails half-way: a cluster may have some nodes up already.
+  yield* Effect.addFinalizer(() =>
     Effect.sync(() => keepBrokerLog(kafkaData, work)).pipe(Effect.zipRight(kafkaSh("clean")), Effect.ignore),
   )
+  yield* kafkaSh("start")
   state.brokerUp = true
   yield* step("create the tables")
   yield* runNode(script("packages/cli/src/main.ts"), ["ddl"], env)
@@ -159,6 +172,21 @@ const program = Effect.gen(function* () {
   started = Date.now()
   const current = yield* Ref.make<Proc | undefined>(undefined)
   const killsDone = yield* Ref.make(0)
+  const cluster =
+    nodes > 1
+      ? yield* startClusterRun({
+          brokers: brokers.split(","),
+          topic,
+          dlqTopic,
+          groupId,
+          port,
+          nodes,
+          node: kafkaSh,
+          killsDone,
+          log,
+          samplesFile: path.join(work, "cluster-samples.json"),
+        })
+      : undefined
   const supervisor = yield* Effect.fork(
     supervise(
       {
@@ -170,6 +198,7 @@ const program = Effect.gen(function* () {
         elapsedMs: () => Date.now() - started,
         log,
         start: startProcessor,
+        ...(cluster === undefined ? {} : { killSignal: cluster.killSignal }),
       },
       current,
       killsDone,
@@ -182,7 +211,8 @@ const program = Effect.gen(function* () {
     ),
   )
   // Each wait below also ends as soon as the supervisor fails (a processor that never got healthy).
-  const guarded = <A, E>(wait: Effect.Effect<A, E>) => Effect.raceFirst(wait, Fiber.join(supervisor))
+  const guarded = <A, E>(wait: Effect.Effect<A, E>) =>
+    Effect.raceFirst(wait, Effect.raceFirst(Fiber.join(supervisor), cluster?.failed ?? Effect.never))
   const producer = yield* scopedNode(
     "producer",
     script("packages/producer/src/main.ts"),
@@ -216,6 +246,8 @@ const program = Effect.gen(function* () {
   if (producerExit !== 0)
     return yield* new ChaosError({ message: `producer failed (exit ${producerExit}); see producer.log` })
   const expected = yield* Effect.promise(() => readTruth(truthFile))
+  if (cluster !== undefined) yield* step("wait for the cluster faults")
+  const faults = cluster === undefined ? [] : yield* guarded(cluster.faults)
 
   // Let the kills still due happen (the backlog keeps the processor busy).
   yield* step("wait for the remaining kills")
@@ -250,6 +282,7 @@ const program = Effect.gen(function* () {
     }),
   )
 
+  const measures: ReadonlyArray<FaultMeasure> = cluster === undefined ? [] : yield* cluster.measure(faults)
   yield* step("read ClickHouse and the topics")
   const { observed, topicEvents } = yield* observe(port, kafka, topic, dlqTopic)
   const result = compare(expected, observed)
@@ -273,9 +306,11 @@ const program = Effect.gen(function* () {
     deadLetters: deadLetterRanges(observed.notDeadLettered, observed.wronglyDeadLettered),
     ...(Option.isSome(groupOffsets) ? { groupOffsets: groupOffsets.value } : {}),
     report: result.report,
+    ...(measures.length === 0 ? {} : { faults: measures }),
     logTails: {},
   })
   yield* Console.log(result.ok ? `\n${result.report}\n` : `\n${text}`)
+  if (measures.length > 0) yield* Console.log(`${renderFaultTable(measures)}\n`)
   yield* Console.log(
     `chaos ${result.ok ? "PASSED" : "FAILED"}: ${expected.sent} sent (${expected.duplicates} duplicates, ${expected.malformed} malformed incl. poison), ${schedule.killsAt.length} SIGKILLs, broker restarted ${schedule.brokerRestartAt === undefined ? "0" : "1"}x; verdict and logs in ${work}`,
   )

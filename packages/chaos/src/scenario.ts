@@ -1,6 +1,9 @@
 import { mulberry32 } from "@rtoa/producer"
 
-/** A chaos run's shape. `ci` fits the CI budget; `full` is the issue's acceptance run. */
+/**
+ * A chaos run's shape. `ci` fits the CI budget; `full` is the issue's acceptance run; `cluster`
+ * runs on a 3-node cluster and injects the cluster's faults.
+ */
 export interface Profile {
   readonly name: string
   readonly events: number
@@ -11,6 +14,12 @@ export interface Profile {
   readonly malformedRatio: number
   /** Hostile records from the producer's corpus (bad bytes, lone surrogates, deep values...). */
   readonly poisonRatio: number
+  /**
+   * Brokers: 1, or 3 for the `cluster` profile, whose faults are the cluster's (cluster.ts: leader
+   * and coordinator SIGKILLs, a rolling restart, partition growth) with `kills` processor kills
+   * between them, instead of kills at random moments.
+   */
+  readonly nodes: 1 | 3
 }
 
 export const profiles: Record<string, Profile> = {
@@ -25,6 +34,7 @@ export const profiles: Record<string, Profile> = {
     duplicateRatio: 0.05,
     malformedRatio: 0.01,
     poisonRatio: 0.005,
+    nodes: 1,
   },
   full: {
     name: "full",
@@ -35,6 +45,20 @@ export const profiles: Record<string, Profile> = {
     duplicateRatio: 0.05,
     malformedRatio: 0.01,
     poisonRatio: 0.005,
+    nodes: 1,
+  },
+  // Six minutes of traffic: the four cluster faults and three processor kills one after another
+  // (each waits until the processor commits on every partition again) take about five on 2 cores.
+  cluster: {
+    name: "cluster",
+    events: 288_000,
+    rate: 800,
+    kills: 3,
+    brokerRestart: false,
+    duplicateRatio: 0.05,
+    malformedRatio: 0.01,
+    poisonRatio: 0.005,
+    nodes: 3,
   },
 }
 

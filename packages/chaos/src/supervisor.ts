@@ -16,6 +16,8 @@ export interface SuperviseSettings {
   readonly elapsedMs: () => number
   readonly log: (line: string) => Effect.Effect<void>
   readonly start: (members: number) => Proc
+  /** When set, the kill `index` waits for this instead of its moment in `killsAt` (cluster faults). */
+  readonly killSignal?: (index: number) => Effect.Effect<void>
 }
 
 /**
@@ -59,8 +61,11 @@ export const supervise = (
         )
         if (progressed._tag === "None")
           yield* s.log(`processor ingested under ${2 * s.rate} events in 30 s; killing it anyway`)
-        const due = Math.max(killAt, s.elapsedMs()) + Math.floor(s.jitter() * 1_500)
-        yield* Effect.sleep(Duration.millis(due - s.elapsedMs()))
+        if (s.killSignal !== undefined) yield* s.killSignal(kills)
+        else {
+          const due = Math.max(killAt, s.elapsedMs()) + Math.floor(s.jitter() * 1_500)
+          yield* Effect.sleep(Duration.millis(due - s.elapsedMs()))
+        }
         return { _tag: "kill" as const }
       })
       // raceFirst: a kill that cannot happen (processor never healthy) must fail the run, not

@@ -1,5 +1,6 @@
 import type { Check, MinuteDiff } from "./compare.ts"
 import type { EventDiff, EventSet } from "./event-diff.ts"
+import { type FaultMeasure, renderFaultTable } from "./fault-measure.ts"
 import type { PartitionProgress } from "./observe.ts"
 import { formatRanges, type OffsetRange, type Position, toRanges } from "./positions.ts"
 
@@ -38,6 +39,8 @@ export interface Verdict {
   readonly groupOffsets?: ReadonlyArray<PartitionProgress>
   /** The comparison table as printed. */
   readonly report?: string
+  /** Cluster profile: each fault's stall and p99 latency (fault-measure.ts). */
+  readonly faults?: ReadonlyArray<FaultMeasure>
   /** Last lines of each log in the work directory. */
   readonly logTails: Readonly<Record<string, ReadonlyArray<string>>>
 }
@@ -103,6 +106,7 @@ export const renderVerdict = (v: Verdict): string => {
   }
   if (v.timeline.length > 0) out.push("timeline:", ...v.timeline.map((l) => `  ${l}`))
   if (v.report !== undefined) out.push("", v.report, "")
+  if (v.faults !== undefined) out.push(renderFaultTable(v.faults), "")
   for (const [name, lines] of Object.entries(v.logTails)) {
     if (lines.length > 0) out.push(`last lines of ${name}:`, ...lines.map((l) => `  ${l}`))
   }

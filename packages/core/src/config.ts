@@ -51,6 +51,9 @@ export const HomeDir = Config.string("RTOA_HOME").pipe(Config.withDefault(proces
 export const InfraMode = Config.literal("local", "docker")("INFRA_MODE").pipe(Config.withDefault("local"))
 export type InfraMode = "local" | "docker"
 
+/** kafkajs (like the Java client) refreshes metadata every 5 minutes by default; see KafkaConfig. */
+export const defaultMetadataMaxAgeMs = 30_000
+
 export interface KafkaConfig {
   readonly brokers: ReadonlyArray<string>
   readonly clientId: string
@@ -60,6 +63,17 @@ export interface KafkaConfig {
   readonly partitions: number
   /** Create the topics that are missing at start-up (KAFKA_CREATE_TOPICS, default true). */
   readonly createTopics?: boolean
+  /**
+   * Replicas of the topics this project creates (KAFKA_REPLICATION_FACTOR); absent or 0: the
+   * broker's `default.replication.factor` (1 on the single local node, 3 on the local cluster).
+   */
+  readonly replicationFactor?: number
+  /**
+   * How old the clients' cluster metadata may get before it is refreshed (KAFKA_METADATA_MAX_AGE_MS,
+   * default 30 s): within this long, a consumer sees partitions added to its topic and rejoins
+   * the group to take them, and a producer starts writing to them.
+   */
+  readonly metadataMaxAgeMs?: number
   /** SASL and TLS for every client (kafka-security.ts); absent means PLAINTEXT. */
   readonly security?: KafkaSecurity
 }
@@ -84,6 +98,8 @@ export const KafkaConfig: Config.Config<KafkaConfig> = Config.all({
   groupId: Config.string("KAFKA_GROUP_ID").pipe(Config.withDefault("rtoa-processor")),
   partitions: positiveInt("KAFKA_TOPIC_PARTITIONS", 3),
   createTopics: Config.boolean("KAFKA_CREATE_TOPICS").pipe(Config.withDefault(true)),
+  replicationFactor: nonNegativeInt("KAFKA_REPLICATION_FACTOR", 0),
+  metadataMaxAgeMs: positiveInt("KAFKA_METADATA_MAX_AGE_MS", defaultMetadataMaxAgeMs),
   security: kafkaSecurityConfig(HomeDir),
 })
 

@@ -1,7 +1,7 @@
 import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
 import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
 import { registerCodecs } from "./codecs.ts"
-import { KafkaConfig } from "./config.ts"
+import { defaultMetadataMaxAgeMs, KafkaConfig } from "./config.ts"
 import { KafkaError, messageOf } from "./errors.ts"
 import {
   kafkajsSecurityOptions,
@@ -57,6 +57,29 @@ export const KafkaClientLive: Layer.Layer<KafkaClient, ConfigError.ConfigError> 
   Effect.map(KafkaConfig, (config) => ({ kafka: makeKafka(config), config })),
 )
 
+/**
+ * kafkajs takes the metadata refresh interval per producer and consumer, not per client: every
+ * long-lived one passes this (KAFKA_METADATA_MAX_AGE_MS), so partitions added to a topic are
+ * written to and consumed within that interval, without a restart.
+ */
+export const metadataMaxAge = (config: KafkaConfig): number =>
+  config.metadataMaxAgeMs ?? defaultMetadataMaxAgeMs
+
+/**
+ * What every long-lived producer is built with: the metadata refresh above, and kafkajs's own
+ * retry of a send turned off. kafkajs 2.2.4 retries a send only towards the brokers that have not
+ * answered it yet (producer/sendMessages.js): when a partition's leader moves to a broker that
+ * already acknowledged its share, that partition's records are never resent and the send still
+ * resolves as acknowledged. The cluster chaos run lost 204 acknowledged events that way during
+ * a rolling restart. The callers retry the whole send instead: a resend is a duplicate, which the
+ * processor collapses by event_id, never a loss.
+ */
+export const producerOptions = (config: KafkaConfig) => ({
+  allowAutoTopicCreation: false,
+  metadataMaxAge: metadataMaxAge(config),
+  retry: { retries: 0 },
+})
+
 export const kafkaTry = <A>(operation: string, f: () => Promise<A>) =>
   Effect.tryPromise({
     try: f,
@@ -88,11 +111,28 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
 const metadataLag = (e: KafkaError) =>
   (e.cause as { type?: unknown } | undefined)?.type === "UNKNOWN_TOPIC_OR_PARTITION"
 
+/**
+ * How a created topic is replicated: `replicationFactor` replicas (0: the broker's
+ * `default.replication.factor`), and with 3 or more, `min.insync.replicas=2`, so an acks=all write
+ * survives one broker's loss and still needs two copies (with 0 the broker's
+ * `min.insync.replicas` applies: 2 on the local 3-node cluster, see infra/kafka).
+ */
+export const topicReplication = (replicationFactor: number) =>
+  replicationFactor <= 0
+    ? { replicationFactor: -1 }
+    : {
+        replicationFactor,
+        configEntries: [
+          { name: "min.insync.replicas", value: String(Math.max(1, Math.min(2, replicationFactor - 1))) },
+        ],
+      }
+
 /** Creates the topics that do not exist yet (unless `create` is false); returns those still missing. */
 export const ensureTopics = (
   kafka: Kafka,
   topics: ReadonlyArray<{ topic: string; partitions: number }>,
   create = true,
+  replicationFactor = 0,
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -103,7 +143,11 @@ export const ensureTopics = (
       yield* kafkaTry("admin.createTopics", () =>
         admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
+          topics: missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions,
+            ...topicReplication(replicationFactor),
+          })),
         }),
       ).pipe(Effect.retry({ while: metadataLag, schedule: Schedule.spaced("200 millis"), times: 10 }))
       const now = new Set(yield* kafkaTry("admin.listTopics", () => admin.listTopics()))
@@ -125,6 +169,7 @@ export const ensureAppTopics = Effect.gen(function* () {
       { topic: config.dlqTopic, partitions: 1 },
     ],
     config.createTopics ?? true,
+    config.replicationFactor ?? 0,
   )
   if (missing.length > 0) {
     const names = missing.map((t) =>

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { adminClient, KafkaClient, type KafkaError, kafkaTry } from "@rtoa/core"
+import { adminClient, KafkaClient, type KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
 import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
@@ -112,8 +112,9 @@ export const KafkaDeadLetterSinkLive = (
       // Half the topic's batch limit per send leaves room for framing; payloads are cut below it.
       const maxSendBytes = Math.floor((yield* topicMaxMessageBytes(config.dlqTopic)) / 2)
       const maxPayloadBytes = Math.min(settings.maxPayloadBytes, Math.floor(maxSendBytes / 2))
+      // A failed send fails the batch's write, which the pipeline retries whole (producerOptions).
       const producer = kafka.producer({
-        allowAutoTopicCreation: false,
+        ...producerOptions(config),
         createPartitioner: Partitioners.DefaultPartitioner,
       })
       yield* Effect.acquireRelease(

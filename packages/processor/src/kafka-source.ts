@@ -1,4 +1,4 @@
-import { KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
+import { KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
@@ -42,6 +42,16 @@ export const offerWhileHeartbeating = <A>(
     ),
   )
 
+/** Whether a kafkajs error, or one it wraps (retries exhausted), is of the given protocol type. */
+export const hasErrorType = (error: unknown, type: string): boolean => {
+  let e: unknown = error
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    if ((e as { type?: unknown }).type === type) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
 /**
  * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue
  * (backpressure: kafkajs fetches no further for that partition until there is room, and keeps
@@ -64,6 +74,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       minBytes: settings.minBytes,
       maxWaitTimeInMs: settings.maxWaitMs,
       maxBytesPerPartition: settings.maxBytesPerPartition,
+      metadataMaxAge: metadataMaxAge(config),
     })
     yield* Effect.acquireRelease(
       kafkaTry("consumer.connect", () => consumer.connect()),
@@ -94,21 +105,50 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
       await heartbeat()
     }
 
-    yield* kafkaTry("consumer.run", () =>
-      consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: Math.max(1, config.partitions),
-        eachBatch,
-      }),
-    )
+    const runConfig = {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, config.partitions),
+      eachBatch,
+    }
+    yield* kafkaTry("consumer.run", () => consumer.run(runConfig))
+
+    // kafkajs 2.2.4 commits to the coordinator it found when it last joined the group
+    // (offsetManager.getCoordinator looks again only after a disconnect). When the group's
+    // coordinator moves to another broker that stays up (a rolling restart, a coordinator failover),
+    // every commit fails with NOT_COORDINATOR until the member rejoins, and a member whose rejoin
+    // failed ("coordinator is loading") was seen to stay that way for minutes: commits stalled
+    // while records kept flowing. Restarting the consumer finds the coordinator again and rejoins;
+    // what was fetched meanwhile is committed by the new member or replayed (deduplicated).
+    const scope = yield* Effect.scope
+    const restarting = yield* Ref.make(false)
+    const restartMember = Effect.gen(function* () {
+      if (yield* Ref.getAndSet(restarting, true)) return
+      yield* Effect.logWarning(
+        "offset commits go to a broker that is no longer the group coordinator: restarting the group member",
+      )
+      const stopAndRun = Effect.gen(function* () {
+        yield* kafkaTry("consumer.stop", () => consumer.stop())
+        if (!(yield* Ref.get(closing))) yield* kafkaTry("consumer.run", () => consumer.run(runConfig))
+      })
+      yield* stopAndRun.pipe(
+        Effect.catchAll((e) => Effect.logWarning(`restarting the group member failed: ${e.message}`)),
+        Effect.ensuring(Ref.set(restarting, false)),
+      )
+    })
 
     const service: EventSourceService = {
       records: Stream.fromQueue(queue).pipe(Stream.flattenTake),
       commit: (offsets) =>
         offsets.length === 0
           ? Effect.void
-          : kafkaTry("consumer.commitOffsets", () => consumer.commitOffsets([...offsets])),
+          : kafkaTry("consumer.commitOffsets", () => consumer.commitOffsets([...offsets])).pipe(
+              Effect.tapError((e) =>
+                hasErrorType(e.cause, "NOT_COORDINATOR_FOR_GROUP")
+                  ? Effect.forkIn(restartMember, scope)
+                  : Effect.void,
+              ),
+            ),
       drain: Effect.gen(function* () {
         yield* Ref.set(closing, true)
         yield* Effect.sync(() => consumer.pause([{ topic: config.topic }]))

@@ -5,6 +5,7 @@ import {
   type KafkaCompression,
   KafkaError,
   kafkaTry,
+  producerOptions,
 } from "@rtoa/core"
 import { Context, Duration, Effect, Layer } from "effect"
 import { Partitioners } from "kafkajs"
@@ -39,8 +40,9 @@ const kafkaSink = (options: KafkaSinkOptions) =>
     const producer = yield* Effect.acquireRelease(
       Effect.gen(function* () {
         yield* ensureAppTopics
+        // A failed send is retried whole by the producer's loop (producerOptions says why).
         const p = kafka.producer({
-          allowAutoTopicCreation: false,
+          ...producerOptions(config),
           // kafkajs 2's default (Java-compatible murmur2); naming it also silences its warning.
           createPartitioner: Partitioners.DefaultPartitioner,
         })
