@@ -98,9 +98,11 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
         toRecord(batch.topic, batch.partition, batch.highWatermark, m),
       )
       metrics.fetched += records.length
-      await Runtime.runPromise(runtime)(
-        offerWhileHeartbeating(queue, Take.chunk(Chunk.unsafeFromArray(records)), heartbeat, heartbeatEvery),
-      )
+      const take = Take.chunk(Chunk.unsafeFromArray(records))
+      // Room in the buffer (the usual case): in at once. Full: wait for room, heartbeating. At low
+      // rates a fetch brings a few records, so this runs per few records: no fiber unless needed.
+      if (!Queue.unsafeOffer(queue, take))
+        await Runtime.runPromise(runtime)(offerWhileHeartbeating(queue, take, heartbeat, heartbeatEvery))
       resolveOffset(batch.lastOffset())
       await heartbeat()
     }
