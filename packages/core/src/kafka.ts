@@ -108,8 +108,17 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
 // A KRaft broker can answer the leader check after a create before it has applied the new topic
 // (UNKNOWN_TOPIC_OR_PARTITION; seen with several clients creating topics at once on a busy box).
 // The topic was created: asking again settles it (kafkajs treats "already exists" as done).
-const metadataLag = (e: KafkaError) =>
-  (e.cause as { type?: unknown } | undefined)?.type === "UNKNOWN_TOPIC_OR_PARTITION"
+/** Whether a kafkajs error, or one it wraps (retries exhausted), is of the given protocol type. */
+export const hasErrorType = (error: unknown, type: string): boolean => {
+  let e: unknown = error
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    if ((e as { type?: unknown }).type === type) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+const metadataLag = (e: KafkaError) => hasErrorType(e.cause, "UNKNOWN_TOPIC_OR_PARTITION")
 
 /**
  * How a created topic is replicated: `replicationFactor` replicas (0: the broker's

@@ -1,4 +1,4 @@
-import { KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
+import { hasErrorType, KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
@@ -41,16 +41,6 @@ export const offerWhileHeartbeating = <A>(
       Effect.zipRight(Effect.never),
     ),
   )
-
-/** Whether a kafkajs error, or one it wraps (retries exhausted), is of the given protocol type. */
-export const hasErrorType = (error: unknown, type: string): boolean => {
-  let e: unknown = error
-  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-    if ((e as { type?: unknown }).type === type) return true
-    e = (e as { cause?: unknown }).cause
-  }
-  return false
-}
 
 /**
  * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue

@@ -1,5 +1,5 @@
+import { hasErrorType } from "@rtoa/core"
 import { describe, expect, it } from "vitest"
-import { hasErrorType } from "../src/kafka-source.ts"
 
 describe("kafka source: stale coordinator", () => {
   it("finds a protocol error type inside the errors kafkajs wraps it in", () => {

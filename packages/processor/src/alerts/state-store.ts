@@ -1,6 +1,7 @@
 import { ClickHouse } from "@rtoa/core"
 import { AlertState } from "@rtoa/dashboard"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
+import { clickhouseTime } from "../window.ts"
 import type { RuleState } from "./evaluate.ts"
 
 /**
@@ -37,8 +38,6 @@ const Row = Schema.Struct({
   message: Schema.String,
 })
 const decodeRows = Schema.decodeUnknown(Schema.Array(Row))
-
-const dateTime64 = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "")
 
 /** In ClickHouse (alert_states, newest row per rule wins). */
 export const AlertStateStoreLive: Layer.Layer<AlertStateStore, never, ClickHouse> = Layer.effect(
@@ -86,11 +85,11 @@ export const AlertStateStoreLive: Layer.Layer<AlertStateStore, never, ClickHouse
                 rule,
                 kind,
                 state: s.state,
-                since: dateTime64(s.since),
+                since: clickhouseTime(s.since),
                 value: s.value,
                 threshold: s.threshold,
                 message: s.message,
-                updated_at: dateTime64(now),
+                updated_at: clickhouseTime(now),
               })),
             ),
           ).pipe(Effect.catchAll((e) => Effect.logWarning(`alert states not saved: ${e.message}`))),
