@@ -85,7 +85,7 @@ test: $(SETUP_STAMP) $(CONSOLE) ## Type-check, lint and run all tests (starts a 
 test-chaos: $(SETUP_STAMP) ## Chaos suite on its own broker(s): kills, broker restart, rebalances vs ground truth (PROFILE=full|ci|cluster)
 	@PROFILE="$${PROFILE:-full}" $(NODE) packages/chaos/src/main.ts
 
-bench: $(SETUP_STAMP) ## Benchmark on its own broker: latency, throughput, Kafka-engine peer, ceilings, the console's cost (ARGS="--quick": ~4 min)
+bench: $(SETUP_STAMP) ## Benchmark on its own broker: latency, throughput, Kafka-engine peer, a ceiling, scale-out, the console's cost (ARGS="--quick": ~4 min)
 	@set -f; $(NODE) packages/bench/src/main.ts $${ARGS-}
 
 typecheck: $(SETUP_STAMP) ## TypeScript, strict

@@ -80,16 +80,9 @@ const latencyPanel = (r: BenchResult, top: number, height: number): Array<string
 const throughputPanel = (r: BenchResult, top: number): { parts: Array<string>; height: number } => {
   const bars: Array<readonly [string, number, string]> = [
     ...r.drain.map((d) => [`${d.system}: backlog drain`, d.eventsPerSec, colorOf(d.system)] as const),
-    ...(r.search?.sustained != null
-      ? [[`${r.search.system}: live sustained`, r.search.sustained, colorOf(r.search.system)] as const]
-      : []),
-    ...r.clients.map((c) => [`raw consume: ${c.client}`, c.msgPerSec, "#9467bd"] as const),
     ...(r.ceiling === null
       ? []
-      : [
-          ["ceiling: Kafka ConsumerPerformance", r.ceiling.consumerFetchMsgPerSec, "#2ca02c"] as const,
-          ["ceiling: Kafka ProducerPerformance", r.ceiling.producerMsgPerSec, "#98df8a"] as const,
-        ]),
+      : [["ceiling: Kafka ConsumerPerformance", r.ceiling.consumerFetchMsgPerSec, "#2ca02c"] as const]),
   ]
   const parts = [text(20, top - 14, "Throughput (events/s)", 'font-weight="bold"')]
   const rowH = 24

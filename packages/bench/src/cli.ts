@@ -1,39 +1,14 @@
-import { parseArgs } from "node:util"
+import { CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Either, Exit, Option } from "effect"
 
-/** Command-line options of `node packages/bench/src/main.ts` (and `make bench`). */
+/** Command-line options of `node packages/bench/src/main.ts` (and `make bench`), with @effect/cli. */
 
-export const usage = `Usage: node packages/bench/src/main.ts [options]
-
-Benchmarks the processor end to end on its own Kafka broker (127.0.0.1:19292 by default) and writes
-bench/results/<stamp>.json, .svg and .md. Every process it starts is stopped when it ends.
-
-Options:
-  --rates LIST        fixed rates in events/s, comma-separated          [default 100,1000,10000]
-  --duration S        measured seconds per fixed-rate run               [default 30]
-  --warmup S          seconds produced before the measured window       [default 5]
-  --drain-events N    events in the backlog of the throughput test      [default 1000000]
-  --skip-peer         do not run ClickHouse's Kafka engine as the peer
-  --skip-search       no live max-rate search (the backlog drain test still runs)
-  --skip-profile      no CPU profile of the processor
-  --skip-console      do not measure the operators' console: no A/B runs with 2 simulated
-                      dashboards closed and open in turns (at the rates >= 1000/s and the
-                      drain) and no panel queries on a synthesized day
-  --console-hours H   hours of data (at 1,000 events/s) the panel queries run on [default 24]
-  --drain-only        only the backlog drain of each system (and the profile unless skipped,
-                      and the drain with dashboards unless --skip-console): for quick A/B
-                      experiments
-  --scale-out         scale-out: a 12-partition backlog of --drain-events drained by the processor
-                      with PROCESSOR_CONSUMERS = each of --scale-members (in the default run;
-                      with --quick or --drain-only only when asked)
-  --skip-scale-out    no scale-out step
-  --scale-members L   consumer-group members per scale-out run, comma-separated [default 1,2,4]
-  --quick             a smoke run in about 3 minutes (rates 100,1000 for 6 s, 100k backlog,
-                      tuned peer only, no live search, no profile, 2 h for the panel queries)
-  --broker-port P     port of the benchmark's own broker (controller P+1) [default 19292]
-  --http-port P       first of two HTTP ports (processor, peer)          [default 18391]
-  --out DIR           where results go                                   [default bench/results]
-  --help              show this help
-`
+const about = `Benchmarks the processor end to end on its own Kafka broker (127.0.0.1:19292 by default) and writes
+bench/results/<stamp>.json, .svg and .md. Every process it starts is stopped when it ends. The research
+runs (raw-client shoot-out, CPU profile, live max-rate search, ProducerPerformance) are in
+packages/bench/experiments (see its README).`
 
 export interface BenchOptions {
   readonly rates: ReadonlyArray<number>
@@ -43,8 +18,6 @@ export interface BenchOptions {
   readonly peer: boolean
   /** Peer profiles to run: the Kafka engine at its defaults and/or tuned for latency. */
   readonly peerProfiles: ReadonlyArray<"default" | "tuned">
-  readonly search: boolean
-  readonly profile: boolean
   readonly quick: boolean
   readonly drainOnly: boolean
   /** Simulated dashboards open in the console runs (0: no console steps). */
@@ -58,104 +31,175 @@ export interface BenchOptions {
   readonly outDir: string
 }
 
+const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+
+/** A comma-separated list of positive integers, each at most `max`. */
+const integerList = (flag: string, raw: string, max = Number.MAX_SAFE_INTEGER) => {
+  const parsed = raw.split(",").map((r) => r.trim())
+  return parsed.every((r) => /^\d+$/.test(r) && Number(r) > 0 && Number(r) <= max)
+    ? Effect.succeed(parsed.map(Number))
+    : Effect.fail(
+        invalid(
+          `--${flag}: expected comma-separated ${max === Number.MAX_SAFE_INTEGER ? "positive integers" : `integers 1-${max}`}, got "${raw}"`,
+        ),
+      )
+}
+
+/** An optional positive integer (its default depends on --quick, so it is resolved later). */
+const positive = (flag: string, pseudo: string, help: string) =>
+  Options.integer(flag).pipe(
+    Options.withPseudoName(pseudo),
+    Options.withDescription(help),
+    Options.mapEffect((n) =>
+      n > 0 ? Effect.succeed(n) : Effect.fail(invalid(`--${flag}: expected a positive integer, got "${n}"`)),
+    ),
+    Options.optional,
+  )
+
+const flag = (name: string, help: string) => Options.boolean(name).pipe(Options.withDescription(help))
+
+const raw = Options.all({
+  rates: Options.text("rates").pipe(
+    Options.withPseudoName("LIST"),
+    Options.withDescription("fixed rates in events/s, comma-separated [default 100,1000,10000]"),
+    Options.mapEffect((r) => integerList("rates", r)),
+    Options.optional,
+  ),
+  duration: positive("duration", "S", "measured seconds per fixed-rate run [default 30]"),
+  warmup: positive("warmup", "S", "seconds produced before the measured window [default 5]"),
+  drainEvents: positive(
+    "drain-events",
+    "N",
+    "events in the backlog of the throughput test [default 1000000]",
+  ),
+  skipPeer: flag("skip-peer", "do not run ClickHouse's Kafka engine as the peer"),
+  skipSearch: flag(
+    "skip-search",
+    "accepted for earlier command lines: the live max-rate search is now packages/bench/experiments/live-search.ts",
+  ),
+  skipProfile: flag(
+    "skip-profile",
+    "accepted for earlier command lines: the CPU profile is now packages/bench/experiments/cpu-profile.ts",
+  ),
+  skipConsole: flag(
+    "skip-console",
+    "do not measure the operators' console: no A/B runs with 2 simulated dashboards closed and open in turns (at the rates >= 1000/s and the drain) and no panel queries on a synthesized day",
+  ),
+  consoleHours: positive(
+    "console-hours",
+    "H",
+    "hours of data (at 1,000 events/s) the panel queries run on [default 24]",
+  ),
+  drainOnly: flag(
+    "drain-only",
+    "only the backlog drain of each system (and the drain with dashboards unless --skip-console): for quick A/B experiments",
+  ),
+  scaleOut: flag(
+    "scale-out",
+    "scale-out: a 12-partition backlog of --drain-events drained by the processor with PROCESSOR_CONSUMERS = each of --scale-members (in the default run; with --quick or --drain-only only when asked)",
+  ),
+  skipScaleOut: flag("skip-scale-out", "no scale-out step"),
+  scaleMembers: Options.text("scale-members").pipe(
+    Options.withPseudoName("L"),
+    Options.withDescription("consumer-group members per scale-out run, comma-separated [default 1,2,4]"),
+    Options.mapEffect((r) => integerList("scale-members", r, 12)),
+    Options.optional,
+  ),
+  quick: flag(
+    "quick",
+    "a smoke run in about 3 minutes (rates 100,1000 for 6 s, 100k backlog, tuned peer only, 2 h for the panel queries)",
+  ),
+  brokerPort: positive(
+    "broker-port",
+    "P",
+    "port of the benchmark's own broker (controller P+1) [default 19292]",
+  ),
+  httpPort: positive("http-port", "P", "first of two HTTP ports (processor, peer) [default 18391]"),
+  out: Options.text("out").pipe(
+    Options.withPseudoName("DIR"),
+    Options.withDescription("where results go [default bench/results]"),
+    Options.withDefault("bench/results"),
+  ),
+})
+
+/** Ports of brokers other people run on this box (the dev broker, the chaos cluster). */
+const takenPorts = [19_092, 19_192, 29_192]
+
+/** The flags resolved into options: --quick's defaults, cross-flag checks. */
+export const benchOptions: Options.Options<BenchOptions> = raw.pipe(
+  Options.mapEffect((v) => {
+    const or = <A>(o: Option.Option<A>, quickValue: A, fullValue: A) =>
+      Option.getOrElse(o, () => (v.quick ? quickValue : fullValue))
+    if (v.scaleOut && v.skipScaleOut)
+      return Effect.fail(invalid("--scale-out and --skip-scale-out contradict each other"))
+    const brokerPort = or(v.brokerPort, 19_292, 19_292)
+    if (takenPorts.some((p) => p === brokerPort || p === brokerPort + 1))
+      return Effect.fail(
+        invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`),
+      )
+    const consoleHours = or(v.consoleHours, 2, 24)
+    if (consoleHours > 168)
+      return Effect.fail(invalid(`--console-hours: at most 168 (a week), got ${consoleHours}`))
+    const scaleOut = v.scaleOut || (!v.quick && !v.drainOnly && !v.skipScaleOut)
+    const peer = !v.skipPeer
+    return Effect.succeed({
+      rates: or(v.rates, [100, 1_000], [100, 1_000, 10_000]),
+      durationS: or(v.duration, 6, 30),
+      warmupS: or(v.warmup, 2, 5),
+      drainEvents: or(v.drainEvents, 100_000, 1_000_000),
+      peer,
+      peerProfiles: !peer ? [] : v.quick ? ["tuned"] : ["default", "tuned"],
+      quick: v.quick,
+      drainOnly: v.drainOnly,
+      // The issue's "two dashboards open".
+      dashboards: v.skipConsole ? 0 : 2,
+      scaleMembers: scaleOut ? Option.getOrElse(v.scaleMembers, () => [1, 2, 4]) : [],
+      consoleHours: v.skipConsole || v.drainOnly ? 0 : consoleHours,
+      brokerPort,
+      httpPort: or(v.httpPort, 18_391, 18_391),
+      outDir: v.out,
+    } satisfies BenchOptions)
+  }),
+)
+
+/** The `bench` command running `run` with the parsed options. */
+export const benchCommand = <E, R>(run: (options: BenchOptions) => Effect.Effect<void, E, R>) =>
+  Command.make("bench", { options: benchOptions }, ({ options }) => run(options)).pipe(
+    Command.withDescription(about),
+  )
+
 export type Parsed =
   | { readonly _tag: "Run"; readonly options: BenchOptions }
   | { readonly _tag: "Help" }
   | { readonly _tag: "Invalid"; readonly message: string }
 
-const spec = {
-  rates: { type: "string" },
-  duration: { type: "string" },
-  warmup: { type: "string" },
-  "drain-events": { type: "string" },
-  "skip-peer": { type: "boolean" },
-  "skip-search": { type: "boolean" },
-  "skip-profile": { type: "boolean" },
-  "skip-console": { type: "boolean" },
-  "console-hours": { type: "string" },
-  quick: { type: "boolean" },
-  "drain-only": { type: "boolean" },
-  "scale-out": { type: "boolean" },
-  "skip-scale-out": { type: "boolean" },
-  "scale-members": { type: "string" },
-  "broker-port": { type: "string" },
-  "http-port": { type: "string" },
-  out: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const
-
-const positive = (raw: string | undefined): number | undefined =>
-  raw !== undefined && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
-
-const invalid = (message: string): Parsed => ({ _tag: "Invalid", message })
-
+/** Parses `argv` (without node and the script) the way `Command.run` does, without running it. */
 export const parseOptions = (argv: ReadonlyArray<string>): Parsed => {
-  let values: ReturnType<typeof parseArgs<{ options: typeof spec }>>["values"]
-  try {
-    values = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values
-  } catch (e) {
-    return invalid(e instanceof Error ? e.message : String(e))
-  }
-  if (values.help === true) return { _tag: "Help" }
-  const quick = values.quick === true
-  const numbers: Record<string, number> = {}
-  for (const [flag, fallback] of [
-    ["duration", quick ? 6 : 30],
-    ["warmup", quick ? 2 : 5],
-    ["drain-events", quick ? 100_000 : 1_000_000],
-    ["broker-port", 19_292],
-    ["http-port", 18_391],
-    ["console-hours", quick ? 2 : 24],
-  ] as const) {
-    const raw = values[flag]
-    const v = raw === undefined ? fallback : positive(raw)
-    if (v === undefined) return invalid(`--${flag}: expected a positive integer, got "${raw}"`)
-    numbers[flag] = v
-  }
-  let rates: ReadonlyArray<number> = quick ? [100, 1_000] : [100, 1_000, 10_000]
-  if (values.rates !== undefined) {
-    const parsed = values.rates.split(",").map((r) => positive(r.trim()))
-    if (parsed.length === 0 || parsed.some((r) => r === undefined))
-      return invalid(`--rates: expected comma-separated positive integers, got "${values.rates}"`)
-    rates = parsed.filter((r): r is number => r !== undefined)
-  }
-  const members = (values["scale-members"] ?? "1,2,4").split(",").map((m) => positive(m.trim()))
-  if (members.some((m) => m === undefined || m > 12))
-    return invalid(
-      `--scale-members: expected comma-separated integers 1-12, got "${values["scale-members"]}"`,
-    )
-  if (values["scale-out"] === true && values["skip-scale-out"] === true)
-    return invalid("--scale-out and --skip-scale-out contradict each other")
-  const scaleOut =
-    values["scale-out"] === true ||
-    (!quick && values["drain-only"] !== true && values["skip-scale-out"] !== true)
-  const brokerPort = numbers["broker-port"] ?? 19_292
-  if ([19_092, 19_192, 29_192].some((p) => p === brokerPort || p === brokerPort + 1))
-    return invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`)
-  const peer = values["skip-peer"] !== true
-  const consoleSteps = values["skip-console"] !== true
-  const consoleHours = numbers["console-hours"] ?? 24
-  if (consoleHours > 168) return invalid(`--console-hours: at most 168 (a week), got ${consoleHours}`)
-  return {
-    _tag: "Run",
-    options: {
-      rates,
-      durationS: numbers.duration ?? 30,
-      warmupS: numbers.warmup ?? 5,
-      drainEvents: numbers["drain-events"] ?? 1_000_000,
-      peer,
-      peerProfiles: !peer ? [] : quick ? ["tuned"] : ["default", "tuned"],
-      search: !quick && values["drain-only"] !== true && values["skip-search"] !== true,
-      profile: !quick && values["skip-profile"] !== true,
-      quick,
-      drainOnly: values["drain-only"] === true,
-      // The issue's "two dashboards open".
-      dashboards: consoleSteps ? 2 : 0,
-      scaleMembers: scaleOut ? members.filter((m): m is number => m !== undefined) : [],
-      consoleHours: consoleSteps && values["drain-only"] !== true ? consoleHours : 0,
-      brokerPort,
-      httpPort: numbers["http-port"] ?? 18_391,
-      outDir: values.out ?? "bench/results",
-    },
-  }
+  const command = benchCommand(() => Effect.void)
+  const exit = Effect.runSyncExit(
+    Descriptor.parse(command.descriptor, ["bench", ...argv], CliConfig.defaultConfig).pipe(
+      Effect.either,
+      Effect.provide(NodeContext.layer),
+    ),
+  )
+  if (Exit.isFailure(exit)) return { _tag: "Invalid", message: Cause.pretty(exit.cause) }
+  const parsed = exit.value
+  if (Either.isLeft(parsed)) return { _tag: "Invalid", message: HelpDoc.toAnsiText(parsed.left.error) }
+  const directive = parsed.right
+  if (directive._tag === "BuiltIn") return { _tag: "Help" }
+  if (directive.leftover.length > 0)
+    return { _tag: "Invalid", message: `unexpected arguments: ${directive.leftover.join(" ")}` }
+  return { _tag: "Run", options: directive.value.options }
 }
+
+/** Runs a command on this process's arguments; a bad flag (@effect/cli printed which) exits 2. */
+export const launch = <Name extends string, E, A>(command: Command.Command<Name, never, E, A>, name: Name) =>
+  Command.run(command, { name, version: "1" })(process.argv).pipe(
+    Effect.catchIf(ValidationError.isValidationError, () =>
+      Effect.sync(() => {
+        process.exitCode = 2
+      }),
+    ),
+    Effect.provide(NodeContext.layer),
+    NodeRuntime.runMain,
+  )

@@ -1,74 +1,40 @@
-import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
-import { NodeRuntime } from "@effect/platform-node"
-import { findWorkspaceRoot } from "@rtoa/core"
 import { Console, Effect } from "effect"
-import { freshTopic, scopedBroker } from "./broker.ts"
-import { consumerCeiling, producerCeiling } from "./ceiling.ts"
-import { type BenchOptions, parseOptions, usage } from "./cli.ts"
-import { clientRun } from "./clients.ts"
+import { consumerCeiling } from "./ceiling.ts"
+import { type BenchOptions, benchCommand, launch } from "./cli.ts"
 import { abName, compareRuns, consoleTargets, withDashboards } from "./console-cost.ts"
 import { consoleQueriesRun } from "./console-queries.ts"
 import { describeCosts, perEventCosts, topicBytes } from "./costs.ts"
 import { drainRun } from "./drain.ts"
 import { fixedRateRun } from "./fixed-rate.ts"
-import { produce } from "./loadgen.ts"
-import { profileRun } from "./profiling.ts"
 import { writeResults } from "./report.ts"
-import type { BenchResult, ClientRun, DrainRun, FixedRateRun } from "./results.ts"
+import type { BenchResult, DrainRun, FixedRateRun } from "./results.ts"
 import { scaleBacklog, scaleDrain } from "./scale-out.ts"
-import { liveSearch } from "./search.ts"
-import { gitCommit, machineFacts } from "./sysinfo.ts"
-import { type BenchContext, peer, processor, systemName } from "./systems.ts"
+import { benchSession, fillBacklog } from "./session.ts"
+import { gitCommit } from "./sysinfo.ts"
+import { peer, processor, systemName } from "./systems.ts"
 import { evaluateTargets } from "./targets.ts"
 
 /**
  * `make bench`: the harness. One broker of its own, then in order: fixed-rate runs (processor and
  * the Kafka-engine peer, one after the other, each alone on the box with the broker and the
- * producer), a backlog drain per system (capacity), the raw consumers and Kafka's perf tools on
- * the same backlog (ceiling), a CPU profile of the processor, scale-out (a 12-partition backlog
- * drained by 1, 2, 4 group members), and a live max-rate search. The per-event costs the capacity
- * model uses (costs.ts) come from the drains. The
- * operators' console's cost: the processor's runs at >= 1,000/s and its drain again, A/B, with
- * simulated dashboards closed and open in alternating periods of the same run (interleave.ts: both
- * halves see the same box), and its panel queries on a synthesized day, last (its store's disk writes would disturb
- * the ingestion runs). A step that fails is noted in the result and the run goes on; every
- * process started is stopped.
+ * producer), a backlog drain per system (capacity), Kafka's ConsumerPerformance on the same backlog
+ * (the ceiling), and scale-out (a 12-partition backlog drained by 1, 2, 4 group members). The
+ * per-event costs the capacity model uses (costs.ts) come from the drains. The operators'
+ * console's cost: the processor's runs at >= 1,000/s and its drain again, A/B, with simulated
+ * dashboards closed and open in alternating periods of the same run (interleave.ts: both halves
+ * see the same box), and its panel queries on a synthesized day, last (its store's disk writes
+ * would disturb the ingestion runs). A step that fails is noted in the result and the run goes
+ * on; every process started is stopped. Research runs live in packages/bench/experiments.
  */
 
 const program = (options: BenchOptions) =>
   Effect.gen(function* () {
-    const root = findWorkspaceRoot()
-    const started = Date.now()
+    const { started, machine, ctx } = yield* benchSession(options.brokerPort, options.httpPort)
+    const { root, work, log } = ctx
     const date = new Date(started).toISOString()
     const stamp = date.replace(/[:.]/g, "-").slice(0, 19)
     const tag = `bench-${started.toString(36)}`
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-bench-"))
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() =>
-        process.env.BENCH_KEEP === "1" ? undefined : fs.rmSync(work, { recursive: true, force: true }),
-      ),
-    )
-    const log = (line: string) =>
-      Console.log(`[bench +${((Date.now() - started) / 1_000).toFixed(1)}s] ${line}`)
-    const machine = machineFacts(root)
-    yield* log(`work dir ${work}; ${machine.nproc} cores, load ${machine.loadAvgAtStart.join(" ")}`)
-    const broker = yield* scopedBroker(root, path.join(work, "kafka-data"), options.brokerPort)
-    let serial = 0
-    const ctx: BenchContext = {
-      root,
-      work,
-      broker,
-      httpPort: options.httpPort,
-      log,
-      dirFor: (name) => {
-        serial += 1
-        const dir = path.join(work, `${String(serial).padStart(2, "0")}-${name.replace(/[^\w.+-]/g, "_")}`)
-        fs.mkdirSync(dir, { recursive: true })
-        return dir
-      },
-    }
     const notes: Array<string> = []
     const attempt = <A, E extends { readonly message: string }, R>(
       label: string,
@@ -106,11 +72,9 @@ const program = (options: BenchOptions) =>
           )
       }
 
-    // 2. One backlog, drained by each system, the raw consumers and ConsumerPerformance.
+    // 2. One backlog, drained by each system and by ConsumerPerformance (the ceiling).
     const backlog = `${tag}-backlog`
-    yield* freshTopic(broker, backlog, 3, [])
-    yield* log(`filling the backlog: ${options.drainEvents} events as fast as the producer goes`)
-    const prefill = yield* attempt("backlog fill", produce(ctx, backlog, 200_000, options.drainEvents, 42))
+    const prefill = yield* attempt("backlog fill", fillBacklog(ctx, backlog, options.drainEvents))
     const kafkaBytes =
       prefill === undefined
         ? undefined
@@ -120,9 +84,7 @@ const program = (options: BenchOptions) =>
         `The producer alone (packages/producer, kafkajs, acks=all) reached ${Math.round(prefill.achievedRate)} events/s filling the backlog.`,
       )
     const drain: Array<DrainRun | undefined> = []
-    const clients: Array<ClientRun | undefined> = []
     let ceiling: BenchResult["ceiling"] = null
-    let profile: BenchResult["profile"] = null
     if (prefill !== undefined) {
       const events = prefill.sent
       for (const kind of systems) {
@@ -152,33 +114,11 @@ const program = (options: BenchOptions) =>
       const consumer = options.drainOnly
         ? undefined
         : yield* attempt("ConsumerPerformance", consumerCeiling(ctx, backlog, events))
-      for (const parse of options.drainOnly ? [] : options.quick ? [false] : [false, true])
-        for (const client of ["kafkajs", "platformatic"] as const)
-          clients.push(
-            yield* attempt(`raw consume ${client}`, clientRun(ctx, client, backlog, events, parse)),
-          )
-      if (options.profile) {
-        const p = yield* attempt("CPU profile", profileRun(ctx, backlog, events, tag))
-        if (p !== undefined) {
-          const keep = path.resolve(root, options.outDir, "tmp", `${stamp}-processor.cpuprofile`)
-          fs.mkdirSync(path.dirname(keep), { recursive: true })
-          fs.copyFileSync(p.file, keep)
-          profile = { ...p, file: path.relative(root, keep) }
-        }
-      }
-      const ceilingTopic = `${tag}-ceiling`
-      yield* freshTopic(broker, ceilingTopic, 3, [])
-      const producerPerf = options.drainOnly
-        ? undefined
-        : yield* attempt("ProducerPerformance", producerCeiling(ctx, ceilingTopic, events))
-      if (consumer !== undefined && producerPerf !== undefined)
+      if (consumer !== undefined)
         ceiling = {
           consumerMsgPerSec: Math.round(consumer.msgPerSec),
           consumerFetchMsgPerSec: Math.round(consumer.fetchMsgPerSec),
           consumerMbPerSec: consumer.mbPerSec,
-          producerMsgPerSec: Math.round(producerPerf.msgPerSec),
-          producerMbPerSec: producerPerf.mbPerSec,
-          producerP99Ms: producerPerf.p99Ms,
         }
     }
 
@@ -194,27 +134,7 @@ const program = (options: BenchOptions) =>
         )
     }
 
-    // 3. Live search, starting just under what the processor drained and the producer reached.
-    const capacity = drain.find((d) => d?.system === "processor")?.eventsPerSec
-    const search =
-      options.search && capacity !== undefined
-        ? ((yield* attempt(
-            "live search",
-            liveSearch(
-              ctx,
-              processor,
-              Math.max(
-                1_000,
-                Math.round((Math.min(capacity, prefill?.achievedRate ?? capacity) * 0.9) / 1_000) * 1_000,
-              ),
-              20,
-              5,
-              tag,
-            ),
-          )) ?? null)
-        : null
-
-    // 4. The console's panel queries on a synthesized day, in a store of their own.
+    // 3. The console's panel queries on a synthesized day, in a store of their own.
     const queries =
       options.consoleHours > 0
         ? ((yield* attempt("console queries", consoleQueriesRun(ctx, options.consoleHours, 1_000))) ?? null)
@@ -244,12 +164,9 @@ const program = (options: BenchOptions) =>
       elapsedS: Math.round((Date.now() - started) / 1_000),
       fixedRate,
       drain: drains,
-      search,
       ceiling,
-      clients: defined(clients),
-      profile,
       targets: [
-        ...evaluateTargets(fixedRate, drains, search),
+        ...evaluateTargets(fixedRate, drains),
         ...(consoleCost === undefined ? [] : consoleTargets(consoleCost.comparisons, consoleCost.queries)),
       ],
       notes,
@@ -262,9 +179,7 @@ const program = (options: BenchOptions) =>
     yield* log(`results: ${written.files.map((f) => path.relative(root, f)).join(", ")}`)
   })
 
-const parsed = parseOptions(process.argv.slice(2))
-if (parsed._tag === "Help") process.stdout.write(usage)
-else if (parsed._tag === "Invalid") {
-  process.stderr.write(`bench: ${parsed.message}\n(--help lists the options)\n`)
-  process.exitCode = 2
-} else NodeRuntime.runMain(Effect.scoped(program(parsed.options)))
+launch(
+  benchCommand((options) => Effect.scoped(program(options))),
+  "bench",
+)

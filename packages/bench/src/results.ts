@@ -143,13 +143,14 @@ export const Search = Schema.Struct({
   sustained: Schema.NullOr(Schema.Number),
 })
 
+/** Kafka's ConsumerPerformance on the drained backlog; the producer fields: older files only. */
 export const Ceiling = Schema.Struct({
   consumerMsgPerSec: Schema.Number,
   consumerFetchMsgPerSec: Schema.Number,
   consumerMbPerSec: Schema.Number,
-  producerMsgPerSec: Schema.Number,
-  producerMbPerSec: Schema.Number,
-  producerP99Ms: Schema.Number,
+  producerMsgPerSec: Schema.optional(Schema.Number),
+  producerMbPerSec: Schema.optional(Schema.Number),
+  producerP99Ms: Schema.optional(Schema.Number),
 })
 
 export const ClientRun = Schema.Struct({
@@ -242,10 +243,14 @@ export const BenchResult = Schema.Struct({
   elapsedS: Schema.Number,
   fixedRate: Schema.Array(FixedRateRun),
   drain: Schema.Array(DrainRun),
-  search: Schema.NullOr(Search),
   ceiling: Schema.NullOr(Ceiling),
-  clients: Schema.Array(ClientRun),
-  profile: Schema.NullOr(Profile),
+  /**
+   * Live search, raw-client runs and the CPU profile: in files written before they moved to
+   * packages/bench/experiments, which print the same shapes.
+   */
+  search: Schema.optional(Schema.NullOr(Search)),
+  clients: Schema.optional(Schema.Array(ClientRun)),
+  profile: Schema.optional(Schema.NullOr(Profile)),
   targets: Schema.Array(Target),
   notes: Schema.Array(Schema.String),
   /** The operators' console's cost (absent in older result files and with --skip-console). */

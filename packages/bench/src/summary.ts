@@ -60,31 +60,12 @@ export const renderSummary = (r: BenchResult): string => {
           f2(d.cpuCores),
           `${n(d.rssPeakMb)} (${n(d.rssAnonPeakMb)} / ${n(d.engineMemPeakMb)})`,
         ]),
-        ...(r.search === null
-          ? []
-          : [[`${r.search.system}: live, sustained (producer on the box)`, n(r.search.sustained), "–", "–"]]),
-        ...r.clients.map((c) => [`raw consume: ${c.client}`, n(c.msgPerSec), f2(c.cpuCores), n(c.rssPeakMb)]),
         ...(r.ceiling === null
           ? []
-          : [
-              ["ceiling: Kafka ConsumerPerformance", n(r.ceiling.consumerFetchMsgPerSec), "–", "–"],
-              ["ceiling: Kafka ProducerPerformance (acks=all)", n(r.ceiling.producerMsgPerSec), "–", "–"],
-            ]),
+          : [["ceiling: Kafka ConsumerPerformance", n(r.ceiling.consumerFetchMsgPerSec), "–", "–"]]),
       ],
     ),
   ]
-  if (r.search !== null && r.search.steps.length > 0) {
-    out.push(
-      "",
-      "Live search steps: " +
-        r.search.steps
-          .map(
-            (s) =>
-              `${n(s.rate)}/s → ${s.pass ? "ok" : "no"} (achieved ${n(s.achieved)}, end lag ${n(s.endLag)}, slope ${n(s.lagSlopePerSec)}/s)`,
-          )
-          .join("; "),
-    )
-  }
   out.push(
     ...renderScaleOut(r),
     ...renderPerEvent(r),
@@ -98,27 +79,6 @@ export const renderSummary = (r: BenchResult): string => {
       r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? "–" : t.met ? "yes" : "**no**"]),
     ),
   )
-  if (r.profile !== null) {
-    out.push(
-      "",
-      `## Processor CPU profile (backlog drain; main thread busy ${n(r.profile.busyMs)} of ${n(r.profile.sampledMs)} ms sampled; % of busy time)`,
-      "",
-      table(
-        ["stage", "ms", "%"],
-        r.profile.stages.map((s) => [s.stage, n(s.ms), s.pct.toFixed(1)]),
-      ),
-      "",
-      table(
-        ["top self-time frame", "where", "stage", "%"],
-        r.profile.topFrames.slice(0, 12).map((x) => [`\`${x.fn}\``, x.where, x.stage, x.pct.toFixed(1)]),
-      ),
-      "",
-      `Process CPU by thread (cores): ${Object.entries(r.profile.threadsCores)
-        .slice(0, 8)
-        .map(([k, v]) => `${k} ${f2(v)}`)
-        .join(", ")}`,
-    )
-  }
   if (r.notes.length > 0) out.push("", "## Notes", "", ...r.notes.map((x) => `- ${x}`))
   return `${out.join("\n")}\n`
 }

@@ -1,4 +1,4 @@
-import type { DrainRun, FixedRateRun, Search, Target } from "./results.ts"
+import type { DrainRun, FixedRateRun, Target } from "./results.ts"
 import { compareInserts } from "./writes.ts"
 
 /** The issue's targets, judged from the measurements (reported, never asserted). */
@@ -9,7 +9,6 @@ const isPeer = (system: string) => system.startsWith("kafka-engine")
 export const evaluateTargets = (
   fixed: ReadonlyArray<FixedRateRun>,
   drain: ReadonlyArray<DrainRun>,
-  search: Search | null,
 ): ReadonlyArray<Target> => {
   const proc = (rate: number) => fixed.find((r) => r.system === "processor" && r.rate === rate)
   const procDrain = drain.find((d) => d.system === "processor")
@@ -20,13 +19,13 @@ export const evaluateTargets = (
   )
   const targets: Array<Target> = []
 
-  const live = search?.sustained ?? null
+  // The drain bounds a sustained rate from above; the live search (experiments/live-search.ts) judges it.
   const capacity = procDrain?.eventsPerSec
   targets.push({
     name: "sustained throughput end to end",
     target: ">= 50,000 events/s",
-    measured: `${live === null ? "live search: none sustained or not run" : `live (producer on the same box): ${fmt(live)}/s`}; backlog drain: ${capacity === undefined ? "n/a" : `${fmt(capacity)}/s`}`,
-    met: live !== null ? live >= 50_000 : capacity !== undefined && capacity < 50_000 ? false : null,
+    measured: `backlog drain: ${capacity === undefined ? "n/a" : `${fmt(capacity)}/s`} (live: experiments/live-search.ts)`,
+    met: capacity !== undefined && capacity < 50_000 ? false : null,
   })
 
   for (const [rate, limit] of [

@@ -1,11 +1,14 @@
+import { CliConfig, Command, HelpDoc } from "@effect/cli"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { parseConsumerPerf, parseProducerPerf } from "../src/ceiling.ts"
-import { parseOptions } from "../src/cli.ts"
+import { judgeStep, nextRate } from "../experiments/live-search.ts"
+import { parseProducerPerf } from "../experiments/producer-ceiling.ts"
+import { parseConsumerPerf } from "../src/ceiling.ts"
+import { benchCommand, parseOptions } from "../src/cli.ts"
 import { parseDrain, parseLatency } from "../src/latency.ts"
 import { parseProducerSummary } from "../src/loadgen.ts"
 import { peerStatements, profileSettings } from "../src/peer/schema.ts"
 import { parseStat, parseStatus, threadGroup } from "../src/procstat.ts"
-import { judgeStep, nextRate } from "../src/search.ts"
 
 describe("/proc parsing", () => {
   it("reads utime and stime after a command name with spaces and parentheses", () => {
@@ -42,7 +45,11 @@ describe("cli", () => {
     expect(p.options.rates).toEqual([100, 1_000, 10_000])
     expect(p.options.durationS).toBe(30)
     expect(p.options.peerProfiles).toEqual(["default", "tuned"])
-    expect(p.options.search && p.options.profile).toBe(true)
+    // The live search and the CPU profile are experiments now (packages/bench/experiments).
+    expect("search" in p.options || "profile" in p.options).toBe(false)
+    expect(p.options.scaleMembers).toEqual([1, 2, 4])
+    expect(p.options.dashboards).toBe(2)
+    expect(p.options.consoleHours).toBe(24)
   })
 
   it("shrinks everything with --quick, keeps explicit rates, drops the peer with --skip-peer", () => {
@@ -51,7 +58,8 @@ describe("cli", () => {
     expect(p.options.rates).toEqual([50, 500])
     expect(p.options.durationS).toBeLessThan(30)
     expect(p.options.peerProfiles).toEqual([])
-    expect(p.options.search || p.options.profile).toBe(false)
+    expect("search" in p.options || "profile" in p.options).toBe(false)
+    expect(p.options.consoleHours).toBe(2)
   })
 
   it("refuses bad values and other people's broker ports", () => {
@@ -61,6 +69,37 @@ describe("cli", () => {
     expect(parseOptions(["--broker-port", "19191"])._tag).toBe("Invalid")
     expect(parseOptions(["--nope"])._tag).toBe("Invalid")
     expect(parseOptions(["--help"])._tag).toBe("Help")
+  })
+
+  it("names the flag in a validation message and lists every flag in the generated help", () => {
+    const bad = parseOptions(["--rates", "100,x"])
+    expect(bad._tag === "Invalid" && bad.message).toContain("--rates")
+    const help = HelpDoc.toAnsiText(
+      Command.getHelp(
+        benchCommand(() => Effect.void),
+        CliConfig.defaultConfig,
+      ),
+    )
+    for (const flag of [
+      "rates",
+      "duration",
+      "warmup",
+      "drain-events",
+      "skip-peer",
+      "skip-search",
+      "skip-profile",
+      "skip-console",
+      "console-hours",
+      "drain-only",
+      "scale-out",
+      "skip-scale-out",
+      "scale-members",
+      "quick",
+      "broker-port",
+      "http-port",
+      "out",
+    ])
+      expect(help).toContain(`--${flag}`)
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { type CpuProfile, classify, summarizeProfile } from "../src/profile.ts"
+import { type CpuProfile, classify, summarizeProfile } from "../experiments/profile-digest.ts"
 
 const frame = (functionName: string, url = "") => ({ functionName, url, lineNumber: 0, columnNumber: 0 })
 const repo = "file:///work/main/packages"

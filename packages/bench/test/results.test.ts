@@ -25,7 +25,7 @@ describe("result schema", () => {
 describe("targets", () => {
   it("judges the issue's targets from the measurements", () => {
     const r = sampleResult()
-    const targets = evaluateTargets(r.fixedRate, r.drain, null)
+    const targets = evaluateTargets(r.fixedRate, r.drain)
     const byName = new Map(targets.map((t) => [t.name, t]))
     expect(byName.get("p99 latency at 100/s")?.met).toBe(true)
     expect(byName.get("p99 latency at 10,000/s")?.met).toBeNull()

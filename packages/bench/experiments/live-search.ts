@@ -1,8 +1,16 @@
 import { Effect } from "effect"
-import { produce } from "./loadgen.ts"
-import type { Search, SearchStep } from "./results.ts"
-import { slope } from "./stats.ts"
-import { type BenchContext, type SystemKind, startSampledSystem, systemName } from "./systems.ts"
+import { drainRun } from "../src/drain.ts"
+import { produce } from "../src/loadgen.ts"
+import type { Search, SearchStep } from "../src/results.ts"
+import { slope } from "../src/stats.ts"
+import {
+  type BenchContext,
+  processor,
+  type SystemKind,
+  startSampledSystem,
+  systemName,
+} from "../src/systems.ts"
+import { runExperiment } from "./run.ts"
 
 /**
  * Live max-rate search: the producer runs at a candidate rate for `stepS` seconds while the system
@@ -81,3 +89,17 @@ export const liveSearch = (
       sustained: passed.length > 0 ? Math.max(...passed) : null,
     } satisfies Search
   })
+
+// Only when run as a program: tests import the pure parts.
+if (import.meta.main)
+  runExperiment(
+    "live-search",
+    "the highest rate the processor sustains with the producer on the same box, from just under its drain rate",
+    ({ ctx, topic, events, producerRate, tag }) =>
+      Effect.gen(function* () {
+        const { results } = yield* drainRun(ctx, processor, topic, events, { group: `${tag}-drain` })
+        const capacity = results[0]?.eventsPerSec ?? producerRate
+        const start = Math.max(1_000, Math.round((Math.min(capacity, producerRate) * 0.9) / 1_000) * 1_000)
+        return yield* liveSearch(ctx, processor, start, 20, 5, tag)
+      }),
+  )

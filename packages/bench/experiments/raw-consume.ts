@@ -1,14 +1,18 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Duration, Effect } from "effect"
-import { BenchError, scopedNode, waitExit } from "./procs.ts"
-import type { ClientRun } from "./results.ts"
-import { startSampler, windowStats } from "./sampler.ts"
-import type { BenchContext } from "./systems.ts"
+import { consumerCeiling } from "../src/ceiling.ts"
+import { BenchError, scopedNode, waitExit } from "../src/procs.ts"
+import type { ClientRun } from "../src/results.ts"
+import { startSampler, windowStats } from "../src/sampler.ts"
+import type { BenchContext } from "../src/systems.ts"
+import { runExperiment } from "./run.ts"
 
 /**
+ * Raw-client shoot-out: how fast the Kafka clients alone read the backlog, without the pipeline.
  * The consumer micro-benchmark (consumer-bench.ts) for one client, in its own process so that its
- * CPU (/proc) and peak RSS are its own: kafkajs, the processor's client, against @platformatic/kafka.
+ * CPU (/proc) and peak RSS are its own: kafkajs, the processor's client, against @platformatic/kafka,
+ * each without and with JSON.parse, next to Kafka's ConsumerPerformance on the same backlog.
  */
 export const clientRun = (
   ctx: BenchContext,
@@ -34,7 +38,7 @@ export const clientRun = (
       ]
       const proc = yield* scopedNode(
         `consume ${label}`,
-        path.join(ctx.root, "packages/bench/src/consumer-bench.ts"),
+        path.join(ctx.root, "packages/bench/experiments/consumer-bench.ts"),
         [...args, "--group", `${topic}-${label}`, ...(parse ? ["--parse"] : [])],
         process.env,
         log,
@@ -69,4 +73,19 @@ export const clientRun = (
       )
       return result
     }),
+  )
+
+// Only when run as a program: tests import the pure parts.
+if (import.meta.main)
+  runExperiment(
+    "raw-consume",
+    "kafkajs and @platformatic/kafka reading the backlog raw (without and with JSON.parse), and ConsumerPerformance",
+    ({ ctx, topic, events }) =>
+      Effect.gen(function* () {
+        const clients: Array<ClientRun> = []
+        for (const parse of [false, true])
+          for (const client of ["kafkajs", "platformatic"] as const)
+            clients.push(yield* clientRun(ctx, client, topic, events, parse))
+        return { clients, consumerPerformance: yield* consumerCeiling(ctx, topic, events) }
+      }),
   )

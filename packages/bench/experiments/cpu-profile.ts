@@ -1,15 +1,17 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { drainRun } from "./drain.ts"
-import { BenchError } from "./procs.ts"
-import { type CpuProfile, summarizeProfile } from "./profile.ts"
-import type { Profile } from "./results.ts"
-import { type BenchContext, processor } from "./systems.ts"
+import { drainRun } from "../src/drain.ts"
+import { BenchError } from "../src/procs.ts"
+import type { Profile } from "../src/results.ts"
+import { type BenchContext, processor } from "../src/systems.ts"
+import { type CpuProfile, summarizeProfile } from "./profile-digest.ts"
+import { runExperiment } from "./run.ts"
 
 /**
- * The processor draining the backlog under `node --cpu-prof` (a separate run: the profiler costs a
- * few percent), stopped with SIGTERM so that node writes the profile, then summarized by stage.
+ * The processor draining the backlog under `node --cpu-prof` (the profiler costs a few percent),
+ * stopped with SIGTERM so that node writes the profile, then summarized by stage (profile-digest.ts).
+ * The .cpuprofile is kept under bench/results/tmp (not committed) for a flame-graph viewer.
  */
 export const profileRun = (ctx: BenchContext, topic: string, events: number, tag: string) =>
   Effect.gen(function* () {
@@ -45,3 +47,18 @@ export const profileRun = (ctx: BenchContext, topic: string, events: number, tag
       threadsCores: result?.threadsCores ?? {},
     } satisfies Profile
   })
+
+// Only when run as a program: tests import the pure parts.
+if (import.meta.main)
+  runExperiment(
+    "cpu-profile",
+    "the processor draining the backlog under node --cpu-prof, time by pipeline stage",
+    ({ ctx, topic, events, tag }) =>
+      Effect.gen(function* () {
+        const profile = yield* profileRun(ctx, topic, events, tag)
+        const keep = path.join(ctx.root, "bench/results/tmp", `${tag}-processor.cpuprofile`)
+        fs.mkdirSync(path.dirname(keep), { recursive: true })
+        fs.copyFileSync(profile.file, keep)
+        return { ...profile, file: path.relative(ctx.root, keep) }
+      }),
+  )
