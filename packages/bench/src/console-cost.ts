@@ -55,6 +55,17 @@ const compare = (
 const p99Within = (r: number) => r <= 1.05
 const rateWithin = (r: number) => r >= 0.95
 
+/**
+ * A ratio is judged only when each half had at least two periods (one closed, open, open, closed
+ * cycle): a run too short for that (--quick's few seconds, a drain shorter than its periods) has
+ * a half measured over a fragment, and its ratio says nothing. Older result files have no count.
+ */
+const MIN_AB_PERIODS = 2
+const longEnough = (
+  a: { readonly abPeriods?: number | undefined },
+  b: { readonly abPeriods?: number | undefined },
+) => (a.abPeriods ?? MIN_AB_PERIODS) >= MIN_AB_PERIODS && (b.abPeriods ?? MIN_AB_PERIODS) >= MIN_AB_PERIODS
+
 /** Each run with dashboards against the run of the same system (and rate) without. */
 export const compareRuns = (
   fixed: ReadonlyArray<FixedRateRun>,
@@ -74,8 +85,9 @@ export const compareRuns = (
           )
     if (base?.latencyMs == null || w.latencyMs === null) continue
     const run = `${base.system} @ ${base.rate.toLocaleString("en-US")}/s`
+    const judged = longEnough(base, w)
     out.push(
-      compare(run, "p99 latency (ms)", base.latencyMs.p99, w.latencyMs.p99, p99Within),
+      compare(run, "p99 latency (ms)", base.latencyMs.p99, w.latencyMs.p99, judged ? p99Within : undefined),
       compare(run, "p50 latency (ms)", base.latencyMs.p50, w.latencyMs.p50, undefined),
       compare(run, "CPU (cores)", base.cpuCores, w.cpuCores, undefined),
     )
@@ -89,7 +101,13 @@ export const compareRuns = (
     if (base === undefined) continue
     const run = `${base.system}: backlog drain`
     out.push(
-      compare(run, "events/s", base.eventsPerSec, w.eventsPerSec, rateWithin),
+      compare(
+        run,
+        "events/s",
+        base.eventsPerSec,
+        w.eventsPerSec,
+        longEnough(base, w) ? rateWithin : undefined,
+      ),
       compare(run, "CPU (cores)", base.cpuCores, w.cpuCores, undefined),
     )
   }
@@ -130,9 +148,11 @@ export const consoleTargets = (
       name: "ingestion with dashboards open",
       target: "p99 and drain rate within 5% of without",
       measured:
-        judged.length === 0
+        comparisons.length === 0
           ? "not run"
-          : judged.map((c) => `${c.run} ${c.metric} x${c.ratio.toFixed(2)}`).join("; "),
+          : judged.length === 0
+            ? "not judged: the runs were too short for two A/B periods a half"
+            : judged.map((c) => `${c.run} ${c.metric} x${c.ratio.toFixed(2)}`).join("; "),
       met: judged.length === 0 ? null : judged.every((c) => c.ok === true),
     },
     {

@@ -158,12 +158,18 @@ const halves = (
       totalMs(ps) === 0 ? 0 : Math.round((Number(n) * 1_000) / totalMs(ps))
     const cpu = (ps: ReadonlyArray<Period>) => cpuCoresOver(samples, ps)
     return [
-      { ...result, eventsPerSec: perSec(row?.closed, closed), cpuCores: cpu(closed) },
+      {
+        ...result,
+        eventsPerSec: perSec(row?.closed, closed),
+        cpuCores: cpu(closed),
+        abPeriods: closed.length,
+      },
       {
         ...result,
         system: withDashboards(result.system, load.clients),
         eventsPerSec: perSec(row?.open, open),
         cpuCores: cpu(open),
+        abPeriods: open.length,
         dashboards: load,
       },
     ] satisfies ReadonlyArray<DrainRun>

@@ -146,6 +146,7 @@ export const fixedRateRun = (
             windowEvents: l?.n ?? 0,
             latencyMs: l ?? null,
             cpuCores: cpu,
+            abPeriods: ps.length,
             ...(open ? { dashboards: load } : {}),
           } satisfies FixedRateRun
         })

@@ -98,6 +98,8 @@ export const FixedRateRun = Schema.Struct({
   brokerCpuCores: Schema.Number,
   /** Set on runs with simulated dashboards open (absent in older result files). */
   dashboards: Schema.optional(DashboardLoad),
+  /** A/B runs: how many measured periods this half had (absent in older result files). */
+  abPeriods: Schema.optional(Schema.Number),
   /** Writes per table over the measured window (absent in older result files). */
   tables: Schema.optional(Schema.Array(TableWrites)),
 })
@@ -116,6 +118,8 @@ export const DrainRun = Schema.Struct({
   rssAnonPeakMb: Schema.Number,
   engineMemPeakMb: Schema.Number,
   dashboards: Schema.optional(DashboardLoad),
+  /** A/B runs: how many measured periods this half had (absent in older result files). */
+  abPeriods: Schema.optional(Schema.Number),
   /** Writes per table over the drain's measured interval (absent in older result files). */
   tables: Schema.optional(Schema.Array(TableWrites)),
   /** Partitions of the drained topic and consumer-group members in the process (scale-out runs). */

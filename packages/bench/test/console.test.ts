@@ -125,6 +125,29 @@ describe("the console's cost", () => {
     expect(consoleTargets([], null).map((t) => t.met)).toEqual([null, null])
   })
 
+  it("does not judge a ratio when a half had fewer than two periods (a run too short for A/B)", () => {
+    const dash = withDashboards("processor", 2)
+    const fixed = [
+      { ...fixedRun("processor", 1_000, 200), abPeriods: 1 },
+      { ...fixedRun(dash, 1_000, 206), dashboards: load, abPeriods: 1 },
+    ]
+    const drain = [
+      { ...drainRun("processor", 40_000), abPeriods: 2 },
+      { ...drainRun(dash, 60_000, load), abPeriods: 0 },
+    ]
+    const c = compareRuns(fixed, drain)
+    expect(c.map((x) => x.ok)).toEqual([null, null, null, null, null])
+    expect(consoleTargets(c, null)[0]).toMatchObject({
+      met: null,
+      measured: expect.stringContaining("too short"),
+    })
+    const enough = compareRuns(
+      fixed.map((r) => ({ ...r, abPeriods: 2 })),
+      drain.map((r) => ({ ...r, abPeriods: 2 })),
+    )
+    expect(enough.filter((x) => x.ok !== null).map((x) => x.ok)).toEqual([true, true])
+  })
+
   it("takes the median and max of the timed runs; the 100 ms target is judged on 24 h only", () => {
     expect(judgeRuns([30, 10, 20, 120, 40])).toEqual({ medianMs: 30, maxMs: 120, under100: false })
     expect(judgeRuns([10, 20])).toEqual({ medianMs: 15, maxMs: 20, under100: true })
