@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto"
-import { adminClient, KafkaClient, type KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
+import {
+  adminClient,
+  closeQuietly,
+  KafkaClient,
+  type KafkaError,
+  kafkaTry,
+  producerOptions,
+} from "@rtoa/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
 import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
@@ -119,10 +126,7 @@ export const KafkaDeadLetterSinkLive = (
       })
       yield* Effect.acquireRelease(
         kafkaTry("dlq.connect", () => producer.connect()),
-        () =>
-          kafkaTry("dlq.disconnect", () => producer.disconnect()).pipe(
-            Effect.catchAll((e) => Effect.logWarning(`closing the dead-letter producer: ${e.message}`)),
-          ),
+        () => closeQuietly("the dead-letter producer", () => producer.disconnect()),
       )
       return {
         publish: (letters) =>
