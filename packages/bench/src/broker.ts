@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type KafkaError, kafkaTry, makeKafka } from "@rtoa/core"
+import { closeQuietly, type KafkaError, kafkaTry, makeKafka } from "@rtoa/core"
 import { Effect, type Scope } from "effect"
 import type { Admin, Kafka } from "kafkajs"
 import { type BenchError, runCommand } from "./procs.ts"
@@ -50,7 +50,7 @@ export const scopedBroker = (
         yield* kafkaTry("admin.connect", () => a.connect())
         return a
       }),
-      (a) => Effect.promise(() => a.disconnect()).pipe(Effect.ignore),
+      (a) => closeQuietly("the bench admin client", () => a.disconnect()),
     )
     return { bootstrap, kafka, admin, pid }
   })

@@ -1,4 +1,4 @@
-import { kafkaTry } from "@rtoa/core"
+import { closeQuietly, kafkaTry } from "@rtoa/core"
 import { Duration, Effect, Ref, type Scope } from "effect"
 import type { Kafka, Producer } from "kafkajs"
 import type { BenchError } from "./procs.ts"
@@ -25,7 +25,7 @@ export const scopedProducer = (kafka: Kafka): Effect.Effect<Producer, never, Sco
       yield* kafkaTry("producer.connect", () => p.connect()).pipe(Effect.orDie)
       return p
     }),
-    (p) => Effect.promise(() => p.disconnect()).pipe(Effect.ignore),
+    (p) => closeQuietly("the probe producer", () => p.disconnect()),
   )
 
 export const probeEvent = (id: string, sentMs: number): string =>

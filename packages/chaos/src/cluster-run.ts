@@ -1,5 +1,5 @@
 import * as fs from "node:fs"
-import { defaultMetadataMaxAgeMs } from "@rtoa/core"
+import { closeQuietly, defaultMetadataMaxAgeMs } from "@rtoa/core"
 import { Cause, Effect, Fiber, Queue, Ref, Schedule, type Scope } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import { runClusterFaults } from "./cluster.ts"
@@ -54,7 +54,7 @@ export const startClusterRun = (s: ClusterRunSettings) =>
         try: () => admin.connect(),
         catch: (e) => new ChaosError({ message: `admin.connect: ${String(e)}` }),
       }),
-      () => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
+      () => closeQuietly("the chaos admin client", () => admin.disconnect()),
     )
     const offsets: Array<OffsetSample> = []
     const latency: Array<LatencySample> = []

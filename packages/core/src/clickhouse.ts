@@ -5,6 +5,7 @@ import { createClient, type DataFormat, type ClickHouseClient as RawClient } fro
 import { createChdbConnection } from "chdb/connection"
 import { type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { classifyClickHouseError } from "./clickhouse-errors.ts"
+import { closeQuietly } from "./close-quietly.ts"
 import { ClickHouseConfig } from "./config.ts"
 import type { QueryLimits } from "./endpoint.ts"
 import { ClickHouseError } from "./errors.ts"
@@ -219,7 +220,7 @@ const open = (config: ClickHouseConfig) =>
   })
 
 const acquire = (config: ClickHouseConfig) =>
-  Effect.acquireRelease(open(config), (raw) => Effect.promise(() => raw.close()).pipe(Effect.ignore))
+  Effect.acquireRelease(open(config), (raw) => closeQuietly("the ClickHouse client", () => raw.close()))
 
 // What to change when the first query fails for a reason the settings can fix (the password
 // itself never appears: the server's message does not carry it, and neither does the hint).

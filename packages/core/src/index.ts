@@ -1,5 +1,6 @@
 export * from "./clickhouse.ts"
 export * from "./clickhouse-errors.ts"
+export * from "./close-quietly.ts"
 export * from "./cluster-ddl.ts"
 export * from "./codecs.ts"
 export * from "./command.ts"

@@ -1,5 +1,6 @@
 import { Duration, Effect } from "effect"
 import type { IHeaders, Kafka } from "kafkajs"
+import { closeQuietly } from "./close-quietly.ts"
 import { KafkaError } from "./errors.ts"
 import { adminClient, kafkaTry } from "./kafka.ts"
 
@@ -48,7 +49,7 @@ export const readTopic = (
       const consumer = kafka.consumer({ groupId: `rtoa-read-${topic}-${process.pid}-${Date.now()}` })
       yield* Effect.acquireRelease(
         kafkaTry("consumer.connect", () => consumer.connect()),
-        () => kafkaTry("consumer.disconnect", () => consumer.disconnect()).pipe(Effect.ignore),
+        () => closeQuietly("the topic reader's consumer", () => consumer.disconnect()),
       )
       yield* kafkaTry("consumer.subscribe", () => consumer.subscribe({ topic, fromBeginning: true }))
       const records: Array<ReadRecord> = []

@@ -1,5 +1,6 @@
 import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
 import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs"
+import { closeQuietly } from "./close-quietly.ts"
 import { registerCodecs } from "./codecs.ts"
 import { defaultMetadataMaxAgeMs, KafkaConfig } from "./config.ts"
 import { KafkaError, messageOf } from "./errors.ts"
@@ -102,7 +103,7 @@ export const adminClient = (kafka: Kafka): Effect.Effect<Admin, KafkaError, Scop
       yield* kafkaTry("admin.connect", () => admin.connect())
       return admin
     }),
-    (admin) => Effect.promise(() => admin.disconnect()).pipe(Effect.ignore),
+    (admin) => closeQuietly("the Kafka admin client", () => admin.disconnect()),
   )
 
 // A KRaft broker can answer the leader check after a create before it has applied the new topic

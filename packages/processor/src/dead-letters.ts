@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { adminClient, KafkaClient, type KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
+import { adminClient, closeQuietly, KafkaClient, KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
 import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
@@ -119,10 +119,7 @@ export const KafkaDeadLetterSinkLive = (
       })
       yield* Effect.acquireRelease(
         kafkaTry("dlq.connect", () => producer.connect()),
-        () =>
-          kafkaTry("dlq.disconnect", () => producer.disconnect()).pipe(
-            Effect.catchAll((e) => Effect.logWarning(`closing the dead-letter producer: ${e.message}`)),
-          ),
+        () => closeQuietly("the dead-letter producer", () => producer.disconnect()),
       )
       return {
         publish: (letters) =>
@@ -142,12 +139,22 @@ export const KafkaDeadLetterSinkLive = (
 export interface InMemoryDeadLetters {
   readonly service: DeadLetterSinkService
   readonly letters: Effect.Effect<ReadonlyArray<DeadLetter>>
+  /** While unreachable, every publish fails with a KafkaError, as with the broker away. */
+  readonly setReachable: (reachable: boolean) => Effect.Effect<void>
 }
 
-export const makeInMemoryDeadLetters: Effect.Effect<InMemoryDeadLetters> = Effect.map(
-  Ref.make<ReadonlyArray<DeadLetter>>([]),
-  (ref) => ({
-    service: { publish: (letters) => Ref.update(ref, (all) => [...all, ...letters]) },
+export const makeInMemoryDeadLetters: Effect.Effect<InMemoryDeadLetters> = Effect.gen(function* () {
+  const ref = yield* Ref.make<ReadonlyArray<DeadLetter>>([])
+  const reachable = yield* Ref.make(true)
+  const unreachable = new KafkaError({ operation: "dlq.send", message: "broker unreachable (in-memory)" })
+  return {
+    service: {
+      publish: (letters) =>
+        Effect.flatMap(Ref.get(reachable), (up) =>
+          up ? Ref.update(ref, (all) => [...all, ...letters]) : Effect.fail(unreachable),
+        ),
+    },
     letters: Ref.get(ref),
-  }),
-)
+    setReachable: (up) => Ref.set(reachable, up),
+  }
+})

@@ -1,4 +1,4 @@
-import { hasErrorType, KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
+import { closeQuietly, hasErrorType, KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
@@ -68,7 +68,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
     })
     yield* Effect.acquireRelease(
       kafkaTry("consumer.connect", () => consumer.connect()),
-      () => Effect.promise(() => consumer.disconnect()).pipe(Effect.ignore),
+      () => closeQuietly("the Kafka consumer", () => consumer.disconnect()),
     )
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) {

@@ -19,32 +19,81 @@ export class EventSource extends Context.Tag("rtoa/EventSource")<EventSource, Ev
 
 export interface InMemorySource {
   readonly service: EventSourceService
-  /** Deliver one fetched batch (one chunk of the stream). */
-  readonly push: (records: ReadonlyArray<SourceRecord>) => Effect.Effect<void>
+  /**
+   * Deliver one fetched batch (one chunk of the stream), less the records below the offsets the
+   * group had committed when this source was made. After `drain` nothing is taken (false), as the
+   * live source fetches nothing more: those records are left for the group's next member.
+   */
+  readonly push: (records: ReadonlyArray<SourceRecord>) => Effect.Effect<boolean>
   /** Fail the stream, as a crashed consumer would. */
   readonly fail: (error: KafkaError) => Effect.Effect<void>
   /** Every commit call, in order. */
   readonly commits: Effect.Effect<ReadonlyArray<ReadonlyArray<TopicPartitionOffset>>>
 }
 
-/** `capacity` bounds the fetched batches buffered, like the live source's queue (default: unbounded). */
+/**
+ * A consumer group's committed offsets ("topic:partition" -> next offset to read), shared by the
+ * in-memory sources made on it: a source resumes where the group committed, as a new member of a
+ * Kafka group does.
+ */
+export type InMemoryGroup = Ref.Ref<ReadonlyMap<string, bigint>>
+
+export const makeInMemoryGroup: Effect.Effect<InMemoryGroup> = Ref.make<ReadonlyMap<string, bigint>>(
+  new Map(),
+)
+
+/**
+ * `capacity` bounds the fetched batches buffered, like the live source's queue (default:
+ * unbounded); `group` holds the commits across sources (default: a group of its own).
+ */
 export const makeInMemorySource = (
   onCommit: (offsets: ReadonlyArray<TopicPartitionOffset>) => Effect.Effect<void> = () => Effect.void,
   capacity?: number,
+  group?: InMemoryGroup,
 ): Effect.Effect<InMemorySource> =>
   Effect.gen(function* () {
     const queue = yield* capacity === undefined
       ? Queue.unbounded<Take.Take<SourceRecord, KafkaError>>()
       : Queue.bounded<Take.Take<SourceRecord, KafkaError>>(capacity)
     const commits = yield* Ref.make<ReadonlyArray<ReadonlyArray<TopicPartitionOffset>>>([])
+    const committed = group ?? (yield* makeInMemoryGroup)
+    const startAt = yield* Ref.get(committed)
+    let draining = false
+    const fetchable = (r: SourceRecord) =>
+      BigInt(r.offset) >= (startAt.get(`${r.topic}:${r.partition}`) ?? 0n)
     return {
       service: {
         records: Stream.fromQueue(queue).pipe(Stream.flattenTake),
+        // Like the live source: committing nothing is no call at all.
         commit: (offsets) =>
-          onCommit(offsets).pipe(Effect.zipRight(Ref.update(commits, (all) => [...all, offsets]))),
-        drain: Queue.offer(queue, Take.end),
+          offsets.length === 0
+            ? Effect.void
+            : onCommit(offsets).pipe(
+                Effect.zipRight(Ref.update(commits, (all) => [...all, offsets])),
+                Effect.zipRight(
+                  Ref.update(
+                    committed,
+                    (all) =>
+                      new Map([
+                        ...all,
+                        ...offsets.map((o) => [`${o.topic}:${o.partition}`, BigInt(o.offset)] as const),
+                      ]),
+                  ),
+                ),
+              ),
+        drain: Effect.suspend(() => {
+          draining = true
+          return Queue.offer(queue, Take.end)
+        }),
       },
-      push: (records) => Queue.offer(queue, Take.chunk(Chunk.fromIterable(records))),
+      push: (records) =>
+        Effect.suspend(() =>
+          draining
+            ? Effect.succeed(false)
+            : Queue.offer(queue, Take.chunk(Chunk.fromIterable(records.filter(fetchable)))).pipe(
+                Effect.as(true),
+              ),
+        ),
       fail: (error) => Queue.offer(queue, Take.fail(error)),
       commits: Ref.get(commits),
     }

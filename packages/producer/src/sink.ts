@@ -1,4 +1,5 @@
 import {
+  closeQuietly,
   compressionType,
   ensureAppTopics,
   KafkaClient,
@@ -58,7 +59,7 @@ const kafkaSink = (options: KafkaSinkOptions) =>
             }),
         }),
       ),
-      (p) => kafkaTry("producer.disconnect", () => p.disconnect()).pipe(Effect.ignore),
+      (p) => closeQuietly("the event producer", () => p.disconnect()),
     )
     const topic = config.topic
     const codec = options.compression ?? "none"

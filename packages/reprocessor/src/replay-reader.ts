@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { adminClient, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
+import { adminClient, closeQuietly, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
 import { compareOffsets, offerWhileHeartbeating, type SourceRecord, toRecord } from "@rtoa/processor"
 import { Chunk, Context, Duration, Effect, Layer, Queue, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, Kafka } from "kafkajs"
@@ -78,7 +78,7 @@ const open = (
       kafkaTry("consumer.connect", () => consumer.connect()),
       () =>
         Queue.shutdown(queue).pipe(
-          Effect.zipRight(Effect.tryPromise(() => consumer.disconnect()).pipe(Effect.ignore)),
+          Effect.zipRight(closeQuietly("the replay consumer", () => consumer.disconnect())),
           Effect.zipRight(deleteGroup(kafka, groupId)),
         ),
     )

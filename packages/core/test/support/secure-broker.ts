@@ -5,6 +5,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Schedule } from "effect"
+import { closeQuietly } from "../../src/close-quietly.ts"
 import { runCommand } from "../../src/command.ts"
 import { kafkaTry, makeKafka } from "../../src/kafka.ts"
 import type { KafkaSaslMechanism } from "../../src/kafka-security.ts"
@@ -150,7 +151,7 @@ const waitReady = (child: ChildProcess, logFile: string) => {
     yield* Effect.acquireUseRelease(
       kafkaTry("admin.connect", () => admin.connect()),
       () => kafkaTry("admin.describeCluster", () => admin.describeCluster()),
-      () => Effect.promise(() => admin.disconnect()),
+      () => closeQuietly("the probe admin client", () => admin.disconnect()),
     )
   })
   return probe.pipe(
