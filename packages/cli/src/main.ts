@@ -1,87 +1,86 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util"
-import { NodeRuntime } from "@effect/platform-node"
-import { EnvConfigLive, KafkaClientLive } from "@rtoa/core"
+import { stripVTControlCharacters } from "node:util"
+import { CliConfig, CommandDescriptor, HelpDoc, Span, Usage } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { EnvConfigLive } from "@rtoa/core"
 import { Cause, Console, Effect, Exit, Option } from "effect"
-import { chclientInteractive, chclientOnce } from "./chclient.ts"
-import { consoleUrlCommand } from "./console-url.ts"
-import { ddlCommand } from "./ddl.ts"
-import { dlqCommand } from "./dlq.ts"
+import { rtoa } from "./commands.ts"
+import { notes } from "./range-help.ts"
 
-const usage = `usage: rtoa <command> [options]
+/**
+ * `rtoa <command>`: @effect/cli parses and validates the options and lays out the help; this
+ * edge prints errors as one `error: ...` line and picks the exit code (2: the command line).
+ */
 
-commands:
-  ddl                       apply db/*.sql migrations (idempotent; CLICKHOUSE_CLUSTER: db/cluster/*.sql)
-  chclient [-q SQL] [-f F]  SQL shell (read-only); -q runs one statement and prints it in format F
-  dlq [--limit N]           show the newest dead letters (default 20)
-  console-url               print the operators' console sign-in link (holds the endpoint's token)
-  reprocess --from FROM --to TO [--dry-run]
-                            replay the topic's records of [FROM, TO) through the processor's stages
-  rebuild-metrics --from FROM --to TO [--dry-run]
-                            recompute metrics_minutely for those minutes from raw_events FINAL
-  <command> --help          more about reprocess and rebuild-metrics
-`
+const argv = process.argv.slice(2)
+const config = CliConfig.make({ showBuiltIns: false })
 
-const parsed = (() => {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        query: { type: "string", short: "q" },
-        format: { type: "string", short: "f" },
-        limit: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    })
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${usage}`)
-    process.exit(2)
-  }
-})()
-const { positionals, values } = parsed
+// @effect/cli's generic lines under each option: the descriptions say what each takes.
+const generic =
+  /^ {2}(A user-defined piece of text\.|A true or false value\.|This setting is optional\.)\n\n/gm
 
-const range = { from: values.from, to: values.to, dryRun: values["dry-run"] === true }
+// A subcommand's usage starts with its own name: the program's goes first.
+const helpText = (usage: Usage.Usage, help: HelpDoc.HelpDoc, prefix: string) =>
+  `${stripVTControlCharacters(
+    HelpDoc.toAnsiText(
+      HelpDoc.sequence(
+        HelpDoc.blocks([
+          HelpDoc.h1("USAGE"),
+          HelpDoc.p(Span.concat(Span.text(prefix), HelpDoc.getSpan(Usage.getHelp(usage)))),
+        ]),
+        HelpDoc.sequence(help, notes[commandName ?? ""] ?? HelpDoc.empty),
+      ),
+    ),
+  )}\n\n`
+    .replace(generic, "")
+    .trimEnd()
 
-// Loaded only for its commands: it brings the processor's stages (and their OpenTelemetry and
-// HTTP imports), about a second of start-up the other commands should not pay.
-const reprocessor = Effect.promise(() => import("@rtoa/reprocessor"))
+const rootUsage = CommandDescriptor.getUsage(rtoa.descriptor)
+// The command named on the command line, if any (help and exit codes depend on it).
+const commandName = argv.find((a) => !a.startsWith("-"))
 
-const command = (() => {
-  // --help never runs a command (before, `rtoa ddl --help` applied the migrations).
-  if (values.help === true && positionals[0] !== "reprocess" && positionals[0] !== "rebuild-metrics")
-    return Console.log(usage)
-  switch (positionals[0]) {
-    case "ddl":
-      return ddlCommand
-    case "chclient":
-      return values.query !== undefined && values.query.trim() !== ""
-        ? chclientOnce(values.query, values.format)
-        : chclientInteractive
-    case "console-url":
-      return consoleUrlCommand
-    case "dlq": {
-      const limit = Number(values.limit ?? "20")
-      if (!Number.isInteger(limit) || limit <= 0)
-        return Effect.fail(new Error("--limit: expected a positive integer"))
-      return dlqCommand(limit).pipe(Effect.provide(KafkaClientLive))
-    }
-    case "reprocess":
-      return Effect.flatMap(reprocessor, (r) =>
-        values.help === true ? Console.log(r.reprocessHelp) : r.reprocessCommand(range),
+class CommandLineError extends Error {}
+
+const command = CommandDescriptor.parse(rtoa.descriptor, ["rtoa", ...argv], config).pipe(
+  // A mistyped flag reads as before ("Unknown option '--form'"), with @effect/cli's suggestion.
+  Effect.mapError(
+    (e) =>
+      new CommandLineError(
+        HelpDoc.toAnsiText(e.error)
+          .trim()
+          .replace(/^The flag '([^']+)' is not recognized\./, "Unknown option '$1'."),
+      ),
+  ),
+  Effect.flatMap((directive) => {
+    // --help never runs a command (before, `rtoa ddl --help` applied the migrations).
+    if (directive._tag === "BuiltIn")
+      return directive.option._tag === "ShowHelp"
+        ? Console.log(
+            helpText(
+              directive.option.usage,
+              directive.option.helpDoc,
+              commandName === undefined ? "$ " : "$ rtoa ",
+            ),
+          )
+        : Effect.fail(new CommandLineError(`not a command or option of rtoa: ${argv.join(" ")}`))
+    const [extra] = directive.leftover
+    if (extra !== undefined)
+      return Effect.fail(
+        new CommandLineError(
+          extra.startsWith("-") ? `Unknown option '${extra}'` : `Unexpected argument '${extra}'`,
+        ),
       )
-    case "rebuild-metrics":
-      return Effect.flatMap(reprocessor, (r) =>
-        values.help === true ? Console.log(r.rebuildMetricsHelp) : r.rebuildMetricsCommand(range),
-      )
-    default:
-      return Console.log(usage).pipe(
-        Effect.zipRight(values.help === true ? Effect.void : Effect.fail(new Error("unknown command"))),
-      )
-  }
-})()
+    const run = rtoa.transform(rtoa.handler(directive.value), directive.value)
+    // No command: the list of commands, and a failure (a script asked for nothing that exists).
+    return Option.isNone(directive.value.subcommand)
+      ? Effect.zipRight(
+          Console.log(helpText(rootUsage, CommandDescriptor.getHelp(rtoa.descriptor, config), "$ ")),
+          run,
+        )
+      : run
+  }),
+  Effect.provide(NodeContext.layer),
+)
 
 // An expected failure prints its message (it says what to do); a defect prints its whole cause.
 const describe = (cause: Cause.Cause<unknown>) =>
@@ -92,10 +91,13 @@ const describe = (cause: Cause.Cause<unknown>) =>
 
 // A replay or rebuild stopped by Ctrl-C did not finish: say so to scripts (128 + SIGINT). For
 // the other commands Ctrl-C is the normal way out (e.g. leaving chclient).
-const interruptFails = positionals[0] === "reprocess" || positionals[0] === "rebuild-metrics"
+const interruptFails = commandName === "reprocess" || commandName === "rebuild-metrics"
 const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isSuccess(exit)) return 0
-  if (!Cause.isInterruptedOnly(exit.cause)) return 1
+  if (!Cause.isInterruptedOnly(exit.cause)) {
+    const failure = Cause.failureOption(exit.cause)
+    return Option.isSome(failure) && failure.value instanceof CommandLineError ? 2 : 1
+  }
   return interruptFails ? 130 : 0
 }
 

@@ -1,4 +1,5 @@
 import { Clock, Context, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { Gauge, type Registry } from "prom-client"
 import { Metrics, type ProcessorMetrics } from "./metrics.ts"
 
 /**
@@ -146,16 +147,45 @@ export const HealthLive = (stallTimeout: Duration.Duration): Layer.Layer<Health,
     ),
   )
 
-/** Health in Prometheus text: one gauge per state (1 for the current one) and its age. */
-export const renderHealthMetrics = (h: HealthSnapshot, nowMs: number): string =>
-  [
-    "# HELP rtoa_processor_state 1 for the processor's current state (running, backing_off, stalled, failed, starting).",
-    "# TYPE rtoa_processor_state gauge",
-    ...PROCESSOR_STATES.map((s) => `rtoa_processor_state{state="${s}"} ${s === h.state ? 1 : 0}`),
-    "# HELP rtoa_processor_state_seconds Seconds since the processor entered its current state.",
-    "# TYPE rtoa_processor_state_seconds gauge",
-    `rtoa_processor_state_seconds ${Math.max(0, (nowMs - h.since) / 1_000)}`,
-    "# HELP rtoa_pending_records Records fetched but not committed, plus the last known consumer lag.",
-    "# TYPE rtoa_pending_records gauge",
-    `rtoa_pending_records ${h.pending}`,
-  ].join("\n")
+interface HealthGauges {
+  readonly state: Gauge<"state">
+  readonly seconds: Gauge
+  readonly pending: Gauge
+}
+
+// One set per registry (each ProcessorMetrics has its own), made at the first scrape.
+const gaugesOf = new WeakMap<Registry, HealthGauges>()
+
+const healthGauges = (registry: Registry): HealthGauges => {
+  const known = gaugesOf.get(registry)
+  if (known !== undefined) return known
+  const registers = [registry]
+  const gauges: HealthGauges = {
+    state: new Gauge({
+      name: "rtoa_processor_state",
+      help: "1 for the processor's current state (running, backing_off, stalled, failed, starting).",
+      labelNames: ["state"],
+      registers,
+    }),
+    seconds: new Gauge({
+      name: "rtoa_processor_state_seconds",
+      help: "Seconds since the processor entered its current state.",
+      registers,
+    }),
+    pending: new Gauge({
+      name: "rtoa_pending_records",
+      help: "Records fetched but not committed, plus the last known consumer lag.",
+      registers,
+    }),
+  }
+  gaugesOf.set(registry, gauges)
+  return gauges
+}
+
+/** Health as gauges in `registry`: one per state (1 for the current one), its age, pending records. */
+export const recordHealthMetrics = (registry: Registry, h: HealthSnapshot, nowMs: number): void => {
+  const gauges = healthGauges(registry)
+  for (const s of PROCESSOR_STATES) gauges.state.set({ state: s }, s === h.state ? 1 : 0)
+  gauges.seconds.set(Math.max(0, (nowMs - h.since) / 1_000))
+  gauges.pending.set(h.pending)
+}

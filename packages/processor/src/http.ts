@@ -19,7 +19,7 @@ import {
 import { Clock, Effect, Layer, Option, type Redacted } from "effect"
 import { withClickHouseHttp } from "./clickhouse-http.ts"
 import { consoleRoutes } from "./console/routes.ts"
-import { Health, type HealthSnapshot, renderHealthMetrics } from "./health.ts"
+import { Health, type HealthSnapshot, recordHealthMetrics } from "./health.ts"
 import { Metrics } from "./metrics.ts"
 
 export interface HttpSettings {
@@ -140,9 +140,9 @@ export const router = (settings: HttpSettings) =>
             const metrics = yield* Metrics
             const health = yield* Effect.flatMap(Health, (h) => h.snapshot)
             const now = yield* Clock.currentTimeMillis
-            return HttpServerResponse.text(`${metrics.render()}\n\n${renderHealthMetrics(health, now)}\n`, {
-              contentType: "text/plain; version=0.0.4",
-            })
+            yield* Effect.sync(() => recordHealthMetrics(metrics.registry, health, now))
+            const text = yield* Effect.promise(() => metrics.render())
+            return HttpServerResponse.text(text, { contentType: metrics.registry.contentType })
           }),
         ),
       ),

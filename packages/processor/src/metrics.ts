@@ -1,9 +1,13 @@
 import { Context, Effect, Layer } from "effect"
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client"
 
 /**
- * Processor metrics in Prometheus text format. Hand-rolled rather than Effect's Metric module:
- * the latency histogram takes one observation per event, and at tens of thousands of events a
- * second that must be a plain loop over a batch, not an effect per event.
+ * Processor metrics, exposed in the Prometheus text format by prom-client, one registry per
+ * instance (tests and layers never share one). The counters are plain fields the pipeline bumps and
+ * the registry reads at scrape time. The two histograms stay hand-rolled: the latency histogram
+ * takes one observation per event, and prom-client's `observe` costs about 390 ns where this one
+ * costs 9 (10M observations, best of 5): 2% of a core at 60k events/s for no gain. The console's
+ * sampler also reads their bucket counts synchronously every second.
  */
 
 /** Fine enough below a second for the console's p50/p95/p99 (interpolated within a bucket). */
@@ -99,41 +103,88 @@ export class ProcessorMetrics {
     return total
   }
 
-  render(): string {
-    const counter = (name: string, help: string, value: number) =>
-      `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${value}`
-    const dlq = [...this.deadLetters].map(([reason, n]) => `rtoa_dead_letters_total{reason="${reason}"} ${n}`)
-    const lag = [...this.lag].map(([p, n]) => `rtoa_consumer_lag{partition="${p}"} ${n}`)
-    return [
-      counter("rtoa_events_fetched_total", "Kafka records fetched into the source buffer.", this.fetched),
-      counter(
-        "rtoa_events_consumed_total",
-        "Kafka records processed (written or dead-lettered) and committed.",
-        this.consumed,
-      ),
-      `# HELP rtoa_source_buffered_records Fetched records not yet processed (bounded by SOURCE_QUEUE_CAPACITY).\n# TYPE rtoa_source_buffered_records gauge\nrtoa_source_buffered_records ${this.fetched - this.consumed}`,
-      counter("rtoa_events_written_total", "Valid events written to ClickHouse.", this.written),
-      counter("rtoa_batches_total", "Micro-batches written and committed.", this.batches),
-      counter("rtoa_sink_failures_total", "Failed ClickHouse writes (each retried).", this.sinkFailures),
-      counter(
-        "rtoa_commit_failures_total",
-        "Failed offset commits (the next commit covers them).",
-        this.commitFailures,
-      ),
-      `# HELP rtoa_dead_letters_total Records sent to the dead-letter topic, by reason.\n# TYPE rtoa_dead_letters_total counter${dlq.length > 0 ? `\n${dlq.join("\n")}` : ""}`,
-      `# HELP rtoa_consumer_lag Records behind the partition's high watermark after the last batch.\n# TYPE rtoa_consumer_lag gauge${lag.length > 0 ? `\n${lag.join("\n")}` : ""}`,
-      this.latency.render(
-        "rtoa_end_to_end_latency_seconds",
-        "From the event's Kafka timestamp to its sink acknowledgement.",
-      ),
-      this.batchRows.render("rtoa_batch_rows", "Records per micro-batch."),
-    ].join("\n\n")
+  /** The registry /metrics renders: these counters and gauges, and whatever else registers in it. */
+  readonly registry = new Registry()
+
+  constructor() {
+    const registers = [this.registry]
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          this.inc(read())
+        },
+      })
+    counter("rtoa_events_fetched_total", "Kafka records fetched into the source buffer.", () => this.fetched)
+    counter(
+      "rtoa_events_consumed_total",
+      "Kafka records processed (written or dead-lettered) and committed.",
+      () => this.consumed,
+    )
+    const metrics = this
+    new Gauge({
+      name: "rtoa_source_buffered_records",
+      help: "Fetched records not yet processed (bounded by SOURCE_QUEUE_CAPACITY).",
+      registers,
+      collect() {
+        this.set(metrics.fetched - metrics.consumed)
+      },
+    })
+    counter("rtoa_events_written_total", "Valid events written to ClickHouse.", () => this.written)
+    counter("rtoa_batches_total", "Micro-batches written and committed.", () => this.batches)
+    counter("rtoa_sink_failures_total", "Failed ClickHouse writes (each retried).", () => this.sinkFailures)
+    counter(
+      "rtoa_commit_failures_total",
+      "Failed offset commits (the next commit covers them).",
+      () => this.commitFailures,
+    )
+    new Counter({
+      name: "rtoa_dead_letters_total",
+      help: "Records sent to the dead-letter topic, by reason.",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset()
+        for (const [reason, n] of metrics.deadLetters) this.inc({ reason }, n)
+      },
+    })
+    new Gauge({
+      name: "rtoa_consumer_lag",
+      help: "Records behind the partition's high watermark after the last batch.",
+      labelNames: ["partition"],
+      registers,
+      collect() {
+        this.reset()
+        for (const [partition, n] of metrics.lag) this.set({ partition }, n)
+      },
+    })
+  }
+
+  /** The Prometheus text of the registry and of the two hand-rolled histograms. */
+  async render(): Promise<string> {
+    const registered = await this.registry.metrics()
+    const latency = this.latency.render(
+      "rtoa_end_to_end_latency_seconds",
+      "From the event's Kafka timestamp to its sink acknowledgement.",
+    )
+    return `${registered}\n${latency}\n\n${this.batchRows.render("rtoa_batch_rows", "Records per micro-batch.")}\n`
   }
 }
 
 export class Metrics extends Context.Tag("rtoa/Metrics")<Metrics, ProcessorMetrics>() {}
 
-export const MetricsLive: Layer.Layer<Metrics> = Layer.sync(Metrics, () => new ProcessorMetrics())
+/**
+ * The process's metrics, with prom-client's defaults under their usual names (process_* CPU,
+ * memory and file descriptors, nodejs_* heap, GC and event-loop lag) that operators expect.
+ */
+export const MetricsLive: Layer.Layer<Metrics> = Layer.sync(Metrics, () => {
+  const metrics = new ProcessorMetrics()
+  collectDefaultMetrics({ register: metrics.registry })
+  return metrics
+})
 
 /** Runs `f` against the metrics registry (a synchronous update). */
 export const updateMetrics = (f: (m: ProcessorMetrics) => void) => Effect.map(Metrics, f)

@@ -83,6 +83,20 @@ describe("cli flags", () => {
     expect(parseFlags(["100"])).toMatchObject({ _tag: "Invalid" })
   })
 
+  it("lets a later flag override an earlier one (make producer ARGS=... after the Makefile's --rate)", () => {
+    expect(parseFlags(["--rate", "10", "--total", "5", "--rate", "50"])).toEqual({
+      _tag: "Run",
+      flags: { rate: 50, total: 5 },
+    })
+    expect(parseFlags(["--rate", "10", "--rate=fast"])).toMatchObject({
+      _tag: "Invalid",
+      message: expect.stringContaining(
+        '--rate: expected a positive integer (messages per second), e.g. --rate 100, got "fast"',
+      ),
+    })
+    expect(parseFlags(["--seed", "1", "--seed", "-4"])).toEqual({ _tag: "Run", flags: { seed: -4 } })
+  })
+
   it("shows help", () => {
     expect(parseFlags(["--help"])).toEqual({ _tag: "Help" })
     expect(parseFlags(["-h"])).toEqual({ _tag: "Help" })
@@ -113,8 +127,9 @@ describe("cli flags", () => {
   })
 
   it("lists --compression in the help", () => {
+    // @effect/cli lays the description out below the flag.
     expect(usage).toMatch(
-      /--compression C .*none, gzip, snappy, lz4 or zstd.*PRODUCER_COMPRESSION, default none/,
+      /--compression C\s+.*none, gzip, snappy, lz4 or zstd.*PRODUCER_COMPRESSION, default none/,
     )
   })
 

@@ -37,7 +37,8 @@ describe("rtoa reprocess / rebuild-metrics as commands", () => {
       rtoa("reprocess", "--form", iso(T0)),
     ])
     expect(help.code).toBe(0)
-    expect(help.stdout).toMatch(/^usage: rtoa reprocess --from <time> --to <time> \[--dry-run\]/)
+    // @effect/cli lays the help out: a USAGE heading, then the command line.
+    expect(help.stdout).toMatch(/^USAGE\s+\$ rtoa reprocess --from <time> --to <time> \[--dry-run\]/)
     expect(help.stdout).toMatch(/offsets-for-times/)
     expect(reversed.code).toBe(1)
     expect(reversed.stderr.trim()).toBe(
