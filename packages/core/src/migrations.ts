@@ -6,6 +6,7 @@ import type { ClickHouseClient } from "./clickhouse.ts"
 import { type ClusterTarget, clusterLedgerStatement, renderClusterStatement } from "./cluster-ddl.ts"
 import { backfillRollup } from "./counts.ts"
 import { MigrationError, messageOf, SchemaMissing } from "./errors.ts"
+import { TABLES, type TableName } from "./schema/tables.ts"
 
 /** One numbered file under db/: `NNN_name.sql`, statements separated by `;` at a line end. */
 export interface Migration {
@@ -127,17 +128,8 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: Clu
     return { applied, skipped } satisfies MigrationReport
   })
 
-/** The tables the processor and the reprocessor write. */
-export const REQUIRED_TABLES = [
-  "raw_events",
-  "metrics_minutely",
-  "metrics_minutely_input",
-  "metrics_minutely_counts",
-  "metrics_minutely_rollup",
-  "integrity_minutely",
-  "ingest_stats",
-  "alert_states",
-] as const
+/** The tables the processor and the reprocessor write (schema/tables.ts defines their columns). */
+export const REQUIRED_TABLES = Object.keys(TABLES) as ReadonlyArray<TableName>
 
 /** Fails, with what to do, when `make ddl` has not been run; changes nothing. */
 export const checkSchema = (ch: ClickHouseClient) =>
