@@ -58,8 +58,10 @@ export const readMigrations = (dir: string) =>
   })
 
 /**
- * Data a migration fills in after its statements, before it is recorded: code rather than SQL so it
- * can go in bounded chunks. Each is safe to run again (a run cut short is simply run again).
+ * Data a migration fills in, before it is recorded: code rather than SQL so it can go in bounded
+ * chunks. It is written against today's columns (schema/tables.ts), so it runs after the whole
+ * run's statements, when the tables have them; the migration is recorded after it. Each is safe to
+ * run again (a run cut short is simply run again, its idempotent statements included).
  */
 const afterStatements: Readonly<
   Record<number, (ch: ClickHouseClient) => Effect.Effect<unknown, { message: string }>>
@@ -100,6 +102,9 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: Clu
     const recorded = new Map(rows.map((r) => [Number(r.version), r.checksum]))
     const applied: Array<string> = []
     const skipped: Array<string> = []
+    const filled: Array<{ m: Migration; fill: (typeof afterStatements)[number] }> = []
+    const record = (m: Migration) =>
+      ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
     for (const m of migrations) {
       const checksum = recorded.get(m.version)
       if (checksum === m.checksum) {
@@ -117,13 +122,16 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: Clu
           .command(statement)
           .pipe(Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })))
       }
-      const after = afterStatements[m.version]
-      if (after !== undefined)
-        yield* after(ch).pipe(
-          Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })),
-        )
-      yield* ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
+      const fill = afterStatements[m.version]
+      if (fill === undefined) yield* record(m)
+      else filled.push({ m, fill })
       applied.push(m.file)
+    }
+    for (const { m, fill } of filled) {
+      yield* fill(ch).pipe(
+        Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })),
+      )
+      yield* record(m)
     }
     return { applied, skipped } satisfies MigrationReport
   })
