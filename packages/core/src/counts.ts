@@ -1,5 +1,13 @@
 import { Effect } from "effect"
 import type { ClickHouseClient } from "./clickhouse.ts"
+import {
+  DIMENSION_COLUMNS,
+  DIMENSION_LIST,
+  DIMENSIONS,
+  type DimensionColumn,
+  GROUPED_ALL,
+} from "./schema/dimensions.ts"
+import { columnList } from "./schema/tables.ts"
 
 /**
  * Finalized per-minute counts, recomputed from the states in metrics_minutely (db/004_console.sql,
@@ -14,44 +22,47 @@ import type { ClickHouseClient } from "./clickhouse.ts"
  * sets once per grouping set instead cost 5-8 times as much on the same minutes (measured).
  */
 
-/** Bits of metrics_minutely_rollup.grouped: which dimensions a row is grouped by. */
-export const GROUPED = { channel: 4, source: 2, type: 1 } as const
+/** Every subset of these columns, in their order, the full set first. */
+const subsets = (columns: ReadonlyArray<DimensionColumn>): ReadonlyArray<ReadonlyArray<DimensionColumn>> => {
+  const [first, ...rest] = columns
+  return first === undefined ? [[]] : subsets(rest).flatMap((s) => [[first, ...s], s])
+}
 
-/** The `grouped` value of the rows grouped by these dimensions. */
-export const groupedBy = (dims: { channel: boolean; source: boolean; type: boolean }) =>
-  (dims.channel ? GROUPED.channel : 0) | (dims.source ? GROUPED.source : 0) | (dims.type ? GROUPED.type : 0)
+/** The rollup's grouping sets: the minute with every subset of the dimensions. */
+const groupingSets = subsets(DIMENSION_COLUMNS)
+  .map((cols) => `(${["time_window", ...cols].join(", ")})`)
+  .join(",\n     ")
+
+// Standard GROUPING gives the first argument the highest bit: the dimensions by rollupBit, highest first.
+const byBit = [...DIMENSIONS]
+  .sort((a, b) => b.rollupBit - a.rollupBit)
+  .map((d) => d.column)
+  .join(", ")
 
 /**
- * The rollup of `source` (rows of time_window, the three dimensions, `e`: exact events, `u`: a
- * uniq state of users) into every combination of the console's filters.
+ * The rollup of `source` (rows of time_window, the dimensions, `e`: exact events, `u`: a uniq
+ * state of users) into every combination of the console's filters.
  */
 const rollupInsert = (source: string) =>
-  `INSERT INTO metrics_minutely_rollup
+  `INSERT INTO metrics_minutely_rollup (${columnList("metrics_minutely_rollup")})
    SELECT time_window,
           -- Standard GROUPING: a bit is 1 where the column is NOT grouped (pinned below).
-          bitXor(7, grouping(dimension_channel, event_source, event_type)),
-          dimension_channel, event_source, event_type, sum(e), uniqMerge(u), now64(3)
+          bitXor(${GROUPED_ALL}, grouping(${byBit})),
+          ${DIMENSION_LIST}, sum(e), uniqMerge(u), now64(3)
    FROM (${source})
    GROUP BY GROUPING SETS
    (
-     (time_window, dimension_channel, event_source, event_type),
-     (time_window, dimension_channel, event_source),
-     (time_window, dimension_channel, event_type),
-     (time_window, event_source, event_type),
-     (time_window, dimension_channel),
-     (time_window, event_source),
-     (time_window, event_type),
-     (time_window)
+     ${groupingSets}
    )
    SETTINGS force_grouping_standard_compatibility = 1`
 
 const recompute = (where: string) =>
   rollupInsert(
-    `SELECT time_window, dimension_channel, event_source, event_type,
+    `SELECT time_window, ${DIMENSION_LIST},
             uniqExactMerge(event_count_state) AS e, uniqMergeState(unique_users_state) AS u
      FROM metrics_minutely
      WHERE ${where}
-     GROUP BY time_window, dimension_channel, event_source, event_type`,
+     GROUP BY time_window, ${DIMENSION_LIST}`,
   )
 
 // Whole seconds from our own clock arithmetic, rendered as numbers: nothing user-given.
@@ -72,12 +83,12 @@ export const refreshMinuteCountsBetween = (ch: ClickHouseClient, fromMs: number,
 
 const backfillHour = (hour: number) =>
   rollupInsert(
-    `SELECT time_window, dimension_channel, event_source, event_type, events AS e,
+    `SELECT time_window, ${DIMENSION_LIST}, events AS e,
             arrayReduce('uniqState', emptyArrayString()) AS u
      FROM metrics_minutely_counts FINAL
      WHERE ${between(hour, hour + 3_600)}
      UNION ALL
-     SELECT time_window, dimension_channel, event_source, event_type, 0, unique_users_state
+     SELECT time_window, ${DIMENSION_LIST}, 0, unique_users_state
      FROM metrics_minutely
      WHERE ${between(hour, hour + 3_600)}`,
   )

@@ -17,6 +17,7 @@ import {
   utf8LengthExceeds,
   wellFormedDeep,
 } from "./json-limits.ts"
+import { DIMENSION_COLUMNS, DIMENSIONS, type DimensionColumn } from "./schema/dimensions.ts"
 
 /**
  * The event contract on the `events` topic (JSON, key = user_id). docs: packages/core/event.schema.json.
@@ -81,6 +82,11 @@ const Dimension = (field: string, description: string) =>
     exact: true,
   })
 
+/** One optional text field per dimension (schema/dimensions.ts), in the list's order. */
+const dimensionFields = Object.fromEntries(
+  DIMENSIONS.map((d) => [d.column, Dimension(d.column, d.description)]),
+) as { readonly [C in DimensionColumn]: ReturnType<typeof Dimension> }
+
 /** Free-form attributes within the limits, decoded to the JSON text that raw_events stores. */
 const Properties = (limits: DecodeLimits) =>
   Schema.transform(
@@ -116,9 +122,7 @@ export const makeEventSchema = (limits: DecodeLimits) =>
   Schema.Struct({
     event_id: Text("event_id", 128, "Unique per event; a resend with the same event_id is counted once."),
     user_id: Text("user_id", 128, "The acting user; also the Kafka message key."),
-    event_type: Dimension("event_type", "What happened, e.g. page_view, click, purchase."),
-    dimension_channel: Dimension("dimension_channel", "Channel, e.g. Web, Mobile, API, Partner."),
-    event_source: Dimension("event_source", "Emitting system, e.g. web-frontend, ios-app."),
+    ...dimensionFields,
     event_time: EventTime.annotations({
       title: "event_time",
       description: `When it happened: ISO-8601 with an offset, or epoch milliseconds; from ${rangeText}.`,
@@ -165,7 +169,7 @@ const reasonOf = (issue: ParseResult.ParseIssue): DeadLetterReason | undefined =
   }
 }
 
-const fields = ["event_id", "user_id", "event_type", "dimension_channel", "event_source", "event_time"]
+const fields = ["event_id", "user_id", ...DIMENSION_COLUMNS, "event_time"]
 
 /**
  * A value that nests deeper than the limits where the contract looks (the record itself when it

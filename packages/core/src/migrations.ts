@@ -6,6 +6,7 @@ import type { ClickHouseClient } from "./clickhouse.ts"
 import { type ClusterTarget, clusterLedgerStatement, renderClusterStatement } from "./cluster-ddl.ts"
 import { backfillRollup } from "./counts.ts"
 import { MigrationError, messageOf, SchemaMissing } from "./errors.ts"
+import { TABLES, type TableName } from "./schema/tables.ts"
 
 /** One numbered file under db/: `NNN_name.sql`, statements separated by `;` at a line end. */
 export interface Migration {
@@ -57,8 +58,10 @@ export const readMigrations = (dir: string) =>
   })
 
 /**
- * Data a migration fills in after its statements, before it is recorded: code rather than SQL so it
- * can go in bounded chunks. Each is safe to run again (a run cut short is simply run again).
+ * Data a migration fills in, before it is recorded: code rather than SQL so it can go in bounded
+ * chunks. It is written against today's columns (schema/tables.ts), so it runs after the whole
+ * run's statements, when the tables have them; the migration is recorded after it. Each is safe to
+ * run again (a run cut short is simply run again, its idempotent statements included).
  */
 const afterStatements: Readonly<
   Record<number, (ch: ClickHouseClient) => Effect.Effect<unknown, { message: string }>>
@@ -99,6 +102,9 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: Clu
     const recorded = new Map(rows.map((r) => [Number(r.version), r.checksum]))
     const applied: Array<string> = []
     const skipped: Array<string> = []
+    const filled: Array<{ m: Migration; fill: (typeof afterStatements)[number] }> = []
+    const record = (m: Migration) =>
+      ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
     for (const m of migrations) {
       const checksum = recorded.get(m.version)
       if (checksum === m.checksum) {
@@ -116,28 +122,22 @@ export const applyMigrations = (ch: ClickHouseClient, dir: string, cluster?: Clu
           .command(statement)
           .pipe(Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })))
       }
-      const after = afterStatements[m.version]
-      if (after !== undefined)
-        yield* after(ch).pipe(
-          Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })),
-        )
-      yield* ch.insert("schema_migrations", [{ version: m.version, name: m.name, checksum: m.checksum }])
+      const fill = afterStatements[m.version]
+      if (fill === undefined) yield* record(m)
+      else filled.push({ m, fill })
       applied.push(m.file)
+    }
+    for (const { m, fill } of filled) {
+      yield* fill(ch).pipe(
+        Effect.mapError((e) => new MigrationError({ file: m.file, message: e.message, cause: e })),
+      )
+      yield* record(m)
     }
     return { applied, skipped } satisfies MigrationReport
   })
 
-/** The tables the processor and the reprocessor write. */
-export const REQUIRED_TABLES = [
-  "raw_events",
-  "metrics_minutely",
-  "metrics_minutely_input",
-  "metrics_minutely_counts",
-  "metrics_minutely_rollup",
-  "integrity_minutely",
-  "ingest_stats",
-  "alert_states",
-] as const
+/** The tables the processor and the reprocessor write (schema/tables.ts defines their columns). */
+export const REQUIRED_TABLES = Object.keys(TABLES) as ReadonlyArray<TableName>
 
 /** Fails, with what to do, when `make ddl` has not been run; changes nothing. */
 export const checkSchema = (ch: ClickHouseClient) =>

@@ -4,8 +4,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ClickHouseClient, makeClickHouse } from "../src/clickhouse.ts"
 import type { ClickHouseConfig } from "../src/config.ts"
-import { GROUPED, groupedBy, refreshMinuteCounts } from "../src/counts.ts"
+import { refreshMinuteCounts } from "../src/counts.ts"
 import { applyMigrations } from "../src/migrations.ts"
+import { GROUPED, groupedBy } from "../src/schema/dimensions.ts"
 import { repoRoot, tempDir } from "./support/it.ts"
 
 /**

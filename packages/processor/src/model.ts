@@ -1,4 +1,4 @@
-import type { DeadLetterReason, Event } from "@rtoa/core"
+import type { DeadLetterReason, Event, TableRow } from "@rtoa/core"
 import type { KafkaMessage } from "kafkajs"
 
 /** One Kafka record as the pipeline sees it: bytes plus where it came from. */
@@ -52,34 +52,11 @@ export interface DeadLetter {
   readonly detail: string
 }
 
-/** One row of raw_events. */
-export interface RawEventRow {
-  readonly event_id: string
-  readonly user_id: string
-  readonly event_type: string
-  readonly dimension_channel: string
-  readonly event_source: string
-  /** 'YYYY-MM-DD hh:mm:ss.sss' in UTC, as ClickHouse's DateTime64 parses it. */
-  readonly event_time: string
-  readonly properties: string
-  readonly kafka_partition: number
-  readonly kafka_offset: string
-}
+/** One row of raw_events (core's schema/tables.ts). */
+export type RawEventRow = TableRow<"raw_events">
 
 /** One batch's pre-aggregate for a minute and dimension set (a row of metrics_minutely_input). */
-export interface MinuteAggregate {
-  readonly time_window: string
-  readonly dimension_channel: string
-  readonly event_source: string
-  readonly event_type: string
-  readonly user_ids: ReadonlyArray<string>
-  readonly event_ids: ReadonlyArray<string>
-  /** Valid records of the group, duplicates included (integrity: received vs stored). */
-  readonly received: number
-  /** Records that reached the processor more than a minute after their event_time, and the latest. */
-  readonly late_events: number
-  readonly max_lateness_ms: number
-}
+export type MinuteAggregate = TableRow<"metrics_minutely_input">
 
 /** What the sink writes for one batch. */
 export interface SinkBatch {

@@ -1,5 +1,5 @@
 import * as os from "node:os"
-import { ClickHouse } from "@rtoa/core"
+import { ClickHouse, type TableRow } from "@rtoa/core"
 import { Clock, Context, Duration, Effect, Layer, Ref, Schedule } from "effect"
 import { LATENCY_BUCKETS, Metrics, type ProcessorMetrics } from "./metrics.ts"
 
@@ -121,7 +121,13 @@ export const summarize = (samples: ReadonlyArray<Sample>): Recent => {
 }
 
 /** One ingest_stats row: what happened between two samples. */
-const statsRow = (processor: string, from: Sample, to: Sample, maxBatchRows: number, lag: number) => ({
+const statsRow = (
+  processor: string,
+  from: Sample,
+  to: Sample,
+  maxBatchRows: number,
+  lag: number,
+): TableRow<"ingest_stats"> => ({
   ts: Math.floor(to.t / 1_000),
   processor,
   seconds: (to.t - from.t) / 1_000,

@@ -1,3 +1,4 @@
+import { compileOverDimensions, type DimensionColumn, dimensionKey, dimensionsOf } from "@rtoa/core"
 import type { DecodedEvent, MinuteAggregate, RawEventRow, SinkBatch } from "./model.ts"
 
 export const MINUTE_MS = 60_000
@@ -30,20 +31,21 @@ export const clickhouseTimeFormatter = (): ((ms: number) => string) => {
   }
 }
 
+/** The raw_events row of an event: one object literal per event, its dimensions compiled in. */
+const rawRow = compileOverDimensions<
+  (event: DecodedEvent["event"], eventTime: string, partition: number, offset: string) => RawEventRow
+>(
+  ["e", "eventTime", "partition", "offset"],
+  (cs) => `return {
+    event_id: e.event_id, user_id: e.user_id, ${cs.map((c) => `${c}: e.${c}`).join(", ")},
+    event_time: eventTime, properties: e.properties ?? "{}", kafka_partition: partition, kafka_offset: offset
+  }`,
+)
+
 export const toRawRow = (
   { event, record }: DecodedEvent,
   formatTime: (ms: number) => string = clickhouseTime,
-): RawEventRow => ({
-  event_id: event.event_id,
-  user_id: event.user_id,
-  event_type: event.event_type,
-  dimension_channel: event.dimension_channel,
-  event_source: event.event_source,
-  event_time: formatTime(event.event_time),
-  properties: event.properties ?? "{}",
-  kafka_partition: record.partition,
-  kafka_offset: record.offset,
-})
+): RawEventRow => rawRow(event, formatTime(event.event_time), record.partition, record.offset)
 
 /**
  * Window/group stage: buckets one micro-batch by event-time minute and dimensions, keeping each
@@ -54,7 +56,7 @@ export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArra
   const groups = new Map<
     string,
     {
-      key: Pick<MinuteAggregate, "time_window" | "dimension_channel" | "event_source" | "event_type">
+      key: Pick<MinuteAggregate, "time_window" | DimensionColumn>
       users: Set<string>
       ids: Set<string>
       received: number
@@ -64,16 +66,11 @@ export const groupByMinute = (events: ReadonlyArray<DecodedEvent>): ReadonlyArra
   >()
   for (const { event, record } of events) {
     const minute = minuteOf(event.event_time)
-    const id = `${minute}\u0000${event.dimension_channel}\u0000${event.event_source}\u0000${event.event_type}`
+    const id = `${minute}\u0000${dimensionKey(event)}`
     let group = groups.get(id)
     if (group === undefined) {
       group = {
-        key: {
-          time_window: clickhouseTime(minute).slice(0, 19),
-          dimension_channel: event.dimension_channel,
-          event_source: event.event_source,
-          event_type: event.event_type,
-        },
+        key: { time_window: clickhouseTime(minute).slice(0, 19), ...dimensionsOf(event) },
         users: new Set(),
         ids: new Set(),
         received: 0,

@@ -3,6 +3,8 @@ import {
   ClickHouse,
   type ClickHouseClient,
   type ClickHouseError,
+  columnList,
+  DIMENSION_LIST,
   refreshMinuteCountsBetween,
 } from "@rtoa/core"
 import { clickhouseTime } from "@rtoa/processor"
@@ -28,7 +30,7 @@ import { formatRange, minuteRange, monthPartitions, type TimeRange } from "./tim
  */
 
 export interface MetricTotals {
-  /** Distinct (minute, channel, source, type) groups. */
+  /** Distinct (minute, dimensions) groups. */
   readonly groups: number
   /** Distinct events (uniqExact over the event_id states). */
   readonly events: number
@@ -71,18 +73,18 @@ export class MetricsRebuild extends Context.Tag("rtoa/reprocessor/MetricsRebuild
 >() {}
 
 export const STAGING_PREFIX = "metrics_minutely_rebuild_"
-const COLUMNS =
-  "time_window, dimension_channel, event_source, event_type, unique_users_state, event_count_state"
-const DIMENSIONS = "time_window, dimension_channel, event_source, event_type"
+const COLUMNS = columnList("metrics_minutely")
+/** A metric row's key: the minute and the dimensions. */
+const GROUP_KEY = `time_window, ${DIMENSION_LIST}`
 
 const at = (ms: number) => `toDateTime('${clickhouseTime(ms).slice(0, 19)}', 'UTC')`
 const within = (column: string, r: TimeRange) => `${column} >= ${at(r.fromMs)} AND ${column} < ${at(r.toMs)}`
 
 /** Metric rows (states) computed from raw_events rows matching `where`. */
 const statesFromRaw = (where: string, final: boolean) =>
-  `SELECT toDateTime(toStartOfMinute(event_time), 'UTC') AS time_window, dimension_channel, event_source, event_type,
+  `SELECT toDateTime(toStartOfMinute(event_time), 'UTC') AS time_window, ${DIMENSION_LIST},
           uniqState(user_id) AS unique_users_state, uniqExactState(event_id) AS event_count_state
-   FROM raw_events${final ? " FINAL" : ""} WHERE ${where} GROUP BY ${DIMENSIONS}`
+   FROM raw_events${final ? " FINAL" : ""} WHERE ${where} GROUP BY ${GROUP_KEY}`
 
 export const makeMetricsRebuild = (ch: ClickHouseClient): MetricsRebuildService => {
   const num = (v: unknown) => Number(v ?? 0)
@@ -91,7 +93,7 @@ export const makeMetricsRebuild = (ch: ClickHouseClient): MetricsRebuildService 
     Effect.map(
       ch.query<{ events: string; users: string; groups: string }>(
         `SELECT count() AS events, uniqExact(user_id) AS users,
-                uniqExact(toStartOfMinute(event_time), dimension_channel, event_source, event_type) AS groups
+                uniqExact(toStartOfMinute(event_time), ${DIMENSION_LIST}) AS groups
          FROM raw_events FINAL WHERE ${within("event_time", m)}`,
       ),
       (rows) => ({ events: num(rows[0]?.events), users: num(rows[0]?.users), groups: num(rows[0]?.groups) }),
@@ -100,7 +102,7 @@ export const makeMetricsRebuild = (ch: ClickHouseClient): MetricsRebuildService 
   const metricTotals = (m: TimeRange): Effect.Effect<MetricTotals, ClickHouseError> =>
     Effect.map(
       ch.query<{ groups: string; events: string }>(
-        `SELECT uniqExact(${DIMENSIONS}) AS groups, uniqExactMerge(event_count_state) AS events
+        `SELECT uniqExact(${GROUP_KEY}) AS groups, uniqExactMerge(event_count_state) AS events
          FROM metrics_minutely WHERE ${within("time_window", m)}`,
       ),
       (rows) => ({ groups: num(rows[0]?.groups), events: num(rows[0]?.events) }),

@@ -1,3 +1,5 @@
+import { DIMENSION_COLUMNS, DIMENSION_LIST } from "@rtoa/core"
+
 /**
  * The peer: ClickHouse's own Kafka table engine feeding the same schema as the processor (db/*.sql):
  * a Kafka table on the same topic with its own consumer group, one materialized view into
@@ -59,15 +61,13 @@ export const peerStatements = (p: PeerTopic): ReadonlyArray<string> => {
   const eventTime = "parseDateTime64BestEffort(event_time, 3, 'UTC')"
   // The engine refuses column DEFAULTs; an absent field reads as '' and gets the contract's default here.
   const dim = (c: string) => `if(${c} = '', 'unknown', ${c}) AS ${c}`
-  const dims = ["event_type", "dimension_channel", "event_source"].map(dim).join(", ")
+  const dims = DIMENSION_COLUMNS.map(dim).join(", ")
   return [
     `CREATE TABLE kafka_events
 (
     event_id          String,
     user_id           String,
-    event_type        String,
-    dimension_channel String,
-    event_source      String,
+    ${DIMENSION_COLUMNS.map((c) => `${c.padEnd(17)} String,`).join("\n    ")}
     event_time        String,
     properties        String
 )
@@ -84,6 +84,6 @@ SELECT toDateTime(toStartOfMinute(${eventTime}), 'UTC') AS time_window, ${dims},
        uniqState(user_id) AS unique_users_state,
        uniqExactState(event_id) AS event_count_state
 FROM kafka_events
-GROUP BY time_window, dimension_channel, event_source, event_type`,
+GROUP BY time_window, ${DIMENSION_LIST}`,
   ]
 }

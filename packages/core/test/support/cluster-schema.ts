@@ -30,7 +30,7 @@ export interface ParsedClusterStatement {
 }
 
 const head =
-  /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS|ALTER TABLE) (\w+)(?: ON CLUSTER (\w+))?/
+  /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS|DROP VIEW IF EXISTS|ALTER TABLE) (\w+)(?: ON CLUSTER (\w+))?/
 const replicatedEngine = /ENGINE = Replicated(\w*MergeTree)\('([^']*)', '([^']*)'(?:, ([^\n]*))?\)$/m
 const distributedEngine = /ENGINE = Distributed\('([^']*)', '([^']*)', '([^']*)', ([^\n]+)\)$/m
 

@@ -1,4 +1,4 @@
-import { ClickHouse } from "@rtoa/core"
+import { ClickHouse, type TableRow } from "@rtoa/core"
 import { AlertState } from "@rtoa/dashboard"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
 import { clickhouseTime } from "../window.ts"
@@ -81,16 +81,18 @@ export const AlertStateStoreLive: Layer.Layer<AlertStateStore, never, ClickHouse
         : Effect.flatMap(Clock.currentTimeMillis, (now) =>
             ch.insert(
               "alert_states",
-              states.map(({ rule, kind, state: s }) => ({
-                rule,
-                kind,
-                state: s.state,
-                since: clickhouseTime(s.since),
-                value: s.value,
-                threshold: s.threshold,
-                message: s.message,
-                updated_at: clickhouseTime(now),
-              })),
+              states.map(
+                ({ rule, kind, state: s }): TableRow<"alert_states"> => ({
+                  rule,
+                  kind,
+                  state: s.state,
+                  since: clickhouseTime(s.since),
+                  value: s.value,
+                  threshold: s.threshold,
+                  message: s.message,
+                  updated_at: clickhouseTime(now),
+                }),
+              ),
             ),
           ).pipe(Effect.catchAll((e) => Effect.logWarning(`alert states not saved: ${e.message}`))),
   })),
