@@ -15,6 +15,7 @@ import {
   ProcessorConfig,
   ReadQueriesLive,
 } from "@rtoa/core"
+import { ClickHouseSinkLive, EventSource } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer } from "effect"
 import { AlertInputsLive, AlertStateStoreLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
 import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
@@ -24,8 +25,6 @@ import { KafkaSourceLive } from "./kafka-source.ts"
 import { MetricsLive } from "./metrics.ts"
 import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
 import { SamplerLive } from "./sampler.ts"
-import { ClickHouseSinkLive } from "./sink.ts"
-import { EventSource } from "./source.ts"
 import { inspectEngine } from "./startup.ts"
 import { TracingLive } from "./tracing.ts"
 

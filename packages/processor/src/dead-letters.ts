@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto"
 import { adminClient, KafkaClient, type KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
+import type { DeadLetter } from "@rtoa/pipeline"
 import { Context, Effect, Layer, Ref } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
 import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
-import type { DeadLetter } from "./model.ts"
 
 /**
  * Dead-letter stage: refused records go to the dead-letter topic with the reason and their source

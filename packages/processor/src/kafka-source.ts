@@ -1,9 +1,8 @@
 import { hasErrorType, KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
+import { EventSource, type EventSourceService, type SourceRecord, toRecord } from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
-import { type SourceRecord, toRecord } from "./model.ts"
-import { EventSource, type EventSourceService } from "./source.ts"
 
 export interface KafkaSourceSettings {
   /** Fetched batches buffered between kafkajs and the pipeline; a full buffer pauses fetching. */

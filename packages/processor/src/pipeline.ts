@@ -1,14 +1,22 @@
 import type { DeadLetterLimits, decodeMessage } from "@rtoa/core"
+import type { DeadLetter, DecodedEvent, SourceRecord } from "@rtoa/pipeline"
+import {
+  DeadLetterLimitExceeded,
+  decodeRecords,
+  EventSource,
+  lagByPartition,
+  makeDeadLetterPolicy,
+  offsetRanges,
+  offsetsToCommit,
+  partitionBounds,
+  type WriteGroup,
+  writeGroups,
+  writeIsolating,
+} from "@rtoa/pipeline"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
-import { lagByPartition, offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
-import { DeadLetterLimitExceeded, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
-import { decodeRecords } from "./decode.ts"
 import { Health } from "./health.ts"
-import { type WriteGroup, writeGroups, writeIsolating } from "./isolate.ts"
 import { Metrics } from "./metrics.ts"
-import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
-import { EventSource } from "./source.ts"
 
 export interface PipelineSettings {
   /** A micro-batch closes at this many records... */

@@ -1,12 +1,11 @@
 import { decodeMessage } from "@rtoa/core"
+import type { RawEventRow, SinkBatch, TopicPartitionOffset } from "@rtoa/pipeline"
+import { EventSink, EventSource, makeInMemorySink, makeInMemorySource, sourceRecord } from "@rtoa/pipeline"
 import { Duration, Effect, Layer } from "effect"
 import { DeadLetterSink, makeInMemoryDeadLetters } from "../src/dead-letters.ts"
 import { Health, makeHealth } from "../src/health.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
-import type { RawEventRow, SinkBatch, TopicPartitionOffset } from "../src/model.ts"
 import type { PipelineSettings } from "../src/pipeline.ts"
-import { EventSink, makeInMemorySink } from "../src/sink.ts"
-import { EventSource, makeInMemorySource, sourceRecord } from "../src/source.ts"
 
 export const T0 = Date.parse("2026-11-25T10:00:00.000Z")
 

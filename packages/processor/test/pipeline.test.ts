@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import { sourceRecord } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
 import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
-import { sourceRecord } from "../src/source.ts"
 import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import type { DecodedEvent } from "@rtoa/pipeline"
+import { sourceRecord, splitByPartitions } from "@rtoa/pipeline"
 import { Duration, Effect, Exit, Fiber, Schedule, TestClock } from "effect"
-import { splitByPartitions } from "../src/isolate.ts"
-import type { DecodedEvent } from "../src/model.ts"
 import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
-import { sourceRecord } from "../src/source.ts"
 import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({

@@ -11,6 +11,7 @@ import {
   kafkaTry,
 } from "@rtoa/core"
 import { repoRoot, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
+import { ClickHouseSinkLive, EventSink } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
 import { runUntilInterrupted } from "../src/app.ts"
@@ -19,7 +20,6 @@ import { Health, HealthLive } from "../src/health.ts"
 import { KafkaSourceLive } from "../src/kafka-source.ts"
 import { Metrics, MetricsLive } from "../src/metrics.ts"
 import { defaultRetry } from "../src/pipeline.ts"
-import { ClickHouseSinkLive, EventSink } from "../src/sink.ts"
 import { pipelineDefaults } from "./fixtures.ts"
 
 const OUTAGE = Duration.seconds(30)

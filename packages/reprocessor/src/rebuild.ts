@@ -5,7 +5,7 @@ import {
   type ClickHouseError,
   refreshMinuteCountsBetween,
 } from "@rtoa/core"
-import { clickhouseTime } from "@rtoa/processor"
+import { clickhouseTime } from "@rtoa/pipeline"
 import { Context, Duration, Effect, Layer } from "effect"
 import { NothingToRebuild, RebuildInProgress } from "./errors.ts"
 import { formatRange, minuteRange, monthPartitions, type TimeRange } from "./time.ts"

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { adminClient, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
-import { compareOffsets, offerWhileHeartbeating, type SourceRecord, toRecord } from "@rtoa/processor"
+import { compareOffsets, type SourceRecord, toRecord } from "@rtoa/pipeline"
+import { offerWhileHeartbeating } from "@rtoa/processor"
 import { Chunk, Context, Duration, Effect, Layer, Queue, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, Kafka } from "kafkajs"
 import { ReplayStalled } from "./errors.ts"

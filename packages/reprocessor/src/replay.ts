@@ -7,7 +7,7 @@ import {
   type SourceRecord,
   writeGroups,
   writeIsolating,
-} from "@rtoa/processor"
+} from "@rtoa/pipeline"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
 import { Progress } from "./progress.ts"
 

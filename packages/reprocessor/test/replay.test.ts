@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { decodeMessage } from "@rtoa/core"
-import { EventSink, makeInMemorySink, sourceRecord } from "@rtoa/processor"
+import { EventSink, makeInMemorySink, sourceRecord } from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Layer, Schedule, Stream, TestClock } from "effect"
 import { ProgressSilent } from "../src/progress.ts"
 import { decodeForReplay, type ReplaySettings, replayRecords } from "../src/replay.ts"
