@@ -2,7 +2,7 @@ import { createHash } from "node:crypto"
 import type { DeadLetter } from "@rtoa/pipeline"
 import { sourceRecord } from "@rtoa/pipeline"
 import { describe, expect, it } from "vitest"
-import { chunkBySize, deadLetterMessage } from "../src/dead-letters.ts"
+import { chunkBySize, deadLetterMessage } from "../src/kafka-dead-letters.ts"
 
 const letter = (offset: number, value: string | null): DeadLetter => ({
   record: sourceRecord(2, offset, value, { key: "u-1", timestamp: 1_700_000_000_000 }),

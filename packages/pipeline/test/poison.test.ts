@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { DecodedEvent } from "@rtoa/pipeline"
-import { sourceRecord, splitByPartitions } from "@rtoa/pipeline"
 import { Duration, Effect, Exit, Fiber, Schedule, TestClock } from "effect"
-import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
+import type { DecodedEvent } from "../src/index.ts"
+import { type PipelineSettings, runPipeline, sourceRecord, splitByPartitions } from "../src/index.ts"
 import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
@@ -54,7 +53,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const exit = yield* Fiber.await(fiber)
       expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ClickHouseError/)
       expect(yield* stages.source.commits).toEqual([])
-      expect(stages.metrics.sinkFailures).toBe(0)
+      expect(stages.observed.sinkFailures).toBe(0)
     }),
   )
 
@@ -137,52 +136,6 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const exit = yield* Fiber.await(fiber)
       expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/4 refused records in a row/)
       expect(yield* stages.source.commits).toHaveLength(1)
-    }),
-  )
-
-  it.effect("health: backing off (since when, why) while writes fail, running again after", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(T0)
-      const stages = yield* inMemoryStages({ sinkFailures: 3 })
-      const health = stages.health
-      yield* health.started
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
-      yield* stages.source.push(records(10))
-      yield* settle
-      expect(yield* health.snapshot).toMatchObject({
-        state: "backing_off",
-        since: T0,
-        reason: expect.stringMatching(/ClickHouse write: injected sink failure/),
-      })
-      yield* TestClock.adjust(Duration.seconds(3))
-      yield* settle
-      expect(yield* health.snapshot).toMatchObject({ state: "running", lastCommitAt: T0 + 3_000 })
-      yield* stages.source.service.drain
-      yield* Fiber.join(fiber)
-    }),
-  )
-
-  it.effect("health: stalled when records wait and nothing is committed for the stall timeout", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(T0)
-      const stages = yield* inMemoryStages()
-      const health = stages.health
-      yield* health.started
-      yield* health.check
-      stages.metrics.fetched = 5
-      yield* TestClock.adjust(Duration.seconds(30))
-      yield* health.check
-      expect((yield* health.snapshot).state).toBe("running")
-      yield* TestClock.adjust(Duration.seconds(1))
-      yield* health.check
-      expect(yield* health.snapshot).toMatchObject({
-        state: "stalled",
-        reason: expect.stringMatching(/^5 records waiting/),
-      })
-      yield* health.committed
-      expect((yield* health.snapshot).state).toBe("running")
-      yield* health.fail("dead-letter limit")
-      expect(yield* health.snapshot).toMatchObject({ state: "failed", reason: "dead-letter limit" })
     }),
   )
 })

@@ -1,3 +1,5 @@
+import { FastCheck as fc } from "effect"
+import { describe, expect, it } from "vitest"
 import {
   clickhouseTime,
   clickhouseTimeFormatter,
@@ -9,9 +11,7 @@ import {
   partitionBounds,
   sourceRecord,
   toSinkBatch,
-} from "@rtoa/pipeline"
-import { FastCheck as fc } from "effect"
-import { describe, expect, it } from "vitest"
+} from "../src/index.ts"
 import { eventJson, T0 } from "./fixtures.ts"
 
 const decodeAll = (values: ReadonlyArray<string>, now = T0 + 60_000) =>

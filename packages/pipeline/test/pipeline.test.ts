@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { sourceRecord } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
-import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
+import { type PipelineSettings, runPipeline, sourceRecord } from "../src/index.ts"
 import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
@@ -85,7 +84,7 @@ describe("pipeline (in-memory stages)", () => {
       yield* TestClock.adjust(Duration.seconds(1))
       yield* settle
       expect(stages.journal).toEqual(["write 4", "commit 0@4"])
-      expect(stages.metrics.sinkFailures).toBe(2)
+      expect(stages.observed.sinkFailures).toBe(2)
       yield* stages.source.service.drain
       yield* Fiber.join(fiber)
     }),
