@@ -1,5 +1,5 @@
 import { decodeMessage } from "@rtoa/core"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Schedule } from "effect"
 import {
   DeadLetterSink,
   EventSink,
@@ -36,6 +36,19 @@ export const pipelineDefaults = {
   maxPartitionsPerInsert: 100,
   deadLetterLimits: { maxRatio: 1, ratioWindow: 10_000, maxConsecutive: 0, maxPayloadBytes: 65_536 },
 } satisfies Partial<PipelineSettings>
+
+/** Settings for a pipeline test: batches of 10 or 200 ms, a retry every second; `overrides` on top. */
+export const testSettings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
+  batchMaxRows: 10,
+  batchMaxWait: Duration.millis(200),
+  maxClockSkew: Duration.minutes(5),
+  retry: Schedule.spaced("1 second"),
+  ...pipelineDefaults,
+  ...overrides,
+})
+
+/** Lets forked fibers run until they block (on the queue or the clock). */
+export const settle = Effect.repeatN(Effect.yieldNow(), 50)
 
 /** `count` valid event records on one partition, offsets from `first`. */
 export const records = (count: number, first = 0, partition = 0) =>

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Schedule, TestClock } from "effect"
+import { Effect, Exit, Fiber, TestClock } from "effect"
 import type { DecodedEvent } from "../src/index.ts"
-import { type PipelineSettings, runPipeline, sourceRecord, splitByPartitions } from "../src/index.ts"
-import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
+import { runPipeline, sourceRecord, splitByPartitions } from "../src/index.ts"
+import { eventJson, inMemoryStages, records, settle, T0, testSettings } from "./fixtures.ts"
 
-const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
-  batchMaxRows: 10,
-  batchMaxWait: Duration.millis(200),
-  maxClockSkew: Duration.minutes(5),
-  retry: Schedule.spaced("1 second"),
-  ...pipelineDefaults,
-  ...overrides,
-})
-
-const settle = Effect.repeatN(Effect.yieldNow(), 50)
 const DAY = 86_400_000
 
 describe("poison-proof pipeline (in-memory stages)", () => {
@@ -21,7 +11,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages({ sinkRejects: (row) => row.user_id === "poison" })
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
+      const fiber = yield* Effect.fork(runPipeline(testSettings()).pipe(Effect.provide(stages.layer)))
       yield* stages.source.push(
         Array.from({ length: 10 }, (_, i) =>
           sourceRecord(0, i, eventJson(i, i === 3 || i === 7 ? { user_id: "poison" } : {})),
@@ -47,7 +37,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages({ sinkFailures: 1, sinkFailure: "Schema" })
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
+      const fiber = yield* Effect.fork(runPipeline(testSettings()).pipe(Effect.provide(stages.layer)))
       yield* stages.source.push(records(10))
       yield* settle
       const exit = yield* Fiber.await(fiber)
@@ -62,7 +52,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages()
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ batchMaxRows: 120 })).pipe(Effect.provide(stages.layer)),
+        runPipeline(testSettings({ batchMaxRows: 120 })).pipe(Effect.provide(stages.layer)),
       )
       yield* stages.source.push(
         Array.from({ length: 120 }, (_, i) =>
@@ -99,7 +89,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const stages = yield* inMemoryStages()
       const limits = { maxRatio: 0.5, ratioWindow: 10, maxConsecutive: 0, maxPayloadBytes: 1024 }
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ deadLetterLimits: limits })).pipe(Effect.provide(stages.layer)),
+        runPipeline(testSettings({ deadLetterLimits: limits })).pipe(Effect.provide(stages.layer)),
       )
       const batch = (first: number, bad: number) =>
         Array.from({ length: 10 }, (_, k) =>
@@ -122,7 +112,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const stages = yield* inMemoryStages()
       const limits = { maxRatio: 1, ratioWindow: 10, maxConsecutive: 3, maxPayloadBytes: 1024 }
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ deadLetterLimits: limits, batchMaxRows: 4 })).pipe(
+        runPipeline(testSettings({ deadLetterLimits: limits, batchMaxRows: 4 })).pipe(
           Effect.provide(stages.layer),
         ),
       )

@@ -4,7 +4,7 @@ import { Health, makeHealth } from "../src/health.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
 import { PipelineObserverLive } from "../src/pipeline-observer.ts"
 
-export { eventJson, pipelineDefaults, records, T0 } from "@rtoa/pipeline/test/fixtures"
+export { eventJson, pipelineDefaults, records, settle, T0, testSettings } from "@rtoa/pipeline/test/fixtures"
 
 /**
  * The pipeline's in-memory stages watched as the processor watches them: its metrics and health,

@@ -1,18 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type PipelineSettings, runPipeline } from "@rtoa/pipeline"
-import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
-import { inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
-
-const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
-  batchMaxRows: 10,
-  batchMaxWait: Duration.millis(200),
-  maxClockSkew: Duration.minutes(5),
-  retry: Schedule.spaced("1 second"),
-  ...pipelineDefaults,
-  ...overrides,
-})
-
-const settle = Effect.repeatN(Effect.yieldNow(), 50)
+import { runPipeline } from "@rtoa/pipeline"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import { inMemoryStages, records, settle, T0, testSettings } from "./fixtures.ts"
 
 describe("processor health (the pipeline's reports, in-memory stages)", () => {
   it.effect("health: backing off (since when, why) while writes fail, running again after", () =>
@@ -21,7 +10,7 @@ describe("processor health (the pipeline's reports, in-memory stages)", () => {
       const stages = yield* inMemoryStages({ sinkFailures: 3 })
       const health = stages.health
       yield* health.started
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
+      const fiber = yield* Effect.fork(runPipeline(testSettings()).pipe(Effect.provide(stages.layer)))
       yield* stages.source.push(records(10))
       yield* settle
       expect(yield* health.snapshot).toMatchObject({
