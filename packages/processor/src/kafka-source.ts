@@ -136,6 +136,7 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
     return service
   })
 
+/** The live source from plain settings; `layerConfig` reads them from Config (as @effect/sql clients do). */
 export const layer = (
   settings: KafkaSourceSettings,
 ): Layer.Layer<EventSource, KafkaError, KafkaClient | Metrics> =>

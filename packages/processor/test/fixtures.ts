@@ -12,7 +12,8 @@ export { eventJson, pipelineDefaults, records, settle, T0, testSettings } from "
  */
 export const inMemoryStages = (options: Parameters<typeof pipelineStages>[0] = {}) =>
   Effect.gen(function* () {
-    const stages = yield* pipelineStages(options)
+    // The recording observer's `observed` is not wired here: the processor's observer is.
+    const { observed: _, ...stages } = yield* pipelineStages(options)
     const metrics = new ProcessorMetrics()
     // Built once: every provide of `layer` sees the same health (its stall check is run by hand).
     const health = yield* makeHealth(Duration.seconds(30)).pipe(Effect.provideService(Metrics, metrics))
