@@ -62,8 +62,8 @@ const insertEncoding: StackTest = (stack) => {
 export const stageRules: ReadonlyArray<readonly [string, StackTest]> = [
   ["gc", leaf(named(/^\(garbage collector\)$/))],
   ["idle", leaf(named(/^\(idle\)$/))],
-  ["decode (JSON.parse + Schema)", some(file("processor/src/decode.ts"), file("core/src/event.ts"))],
-  ["grouping + row building (window.ts)", some(file("processor/src/window.ts"))],
+  ["decode (JSON.parse + Schema)", some(file("pipeline/src/decode.ts"), file("core/src/event.ts"))],
+  ["grouping + row building (window.ts)", some(file("pipeline/src/window.ts"))],
   ["JSON encoding (insert body)", insertEncoding],
   [
     "chDB insert (@clickhouse/client + chdb)",
@@ -74,7 +74,7 @@ export const stageRules: ReadonlyArray<readonly [string, StackTest]> = [
       pkg("chdb"),
     ),
   ],
-  ["commit", some(named(/commitOffsets/), file("processor/src/commit.ts"))],
+  ["commit", some(named(/commitOffsets/), file("pipeline/src/commit.ts"))],
   ["consume (kafkajs + source)", some(pkg("kafkajs"), file("processor/src/kafka-source.ts"))],
   [
     "metrics + tracing",
@@ -84,7 +84,10 @@ export const stageRules: ReadonlyArray<readonly [string, StackTest]> = [
       pkg("@opentelemetry/sdk-trace-base"),
     ),
   ],
-  ["pipeline bookkeeping (pipeline.ts)", some(file("processor/src/pipeline.ts"))],
+  [
+    "pipeline bookkeeping (pipeline.ts)",
+    some(file("pipeline/src/pipeline.ts"), file("processor/src/pipeline-observer.ts")),
+  ],
   ["effect runtime (fibers, streams)", some(pkg("effect"))],
   ["start-up (module loading)", some((f) => f.url.startsWith("node:internal/modules/"))],
   ["node internals (streams, timers, net)", some((f) => f.url.startsWith("node:"))],

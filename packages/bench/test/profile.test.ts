@@ -44,10 +44,10 @@ describe("summarizeProfile", () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: frame("(root)"), children: [2, 3, 5] },
-        { id: 2, callFrame: frame("decodeRecords", `${repo}/processor/src/decode.ts`), children: [4] },
+        { id: 2, callFrame: frame("decodeRecords", `${repo}/pipeline/src/decode.ts`), children: [4] },
         { id: 3, callFrame: frame("(idle)") },
         { id: 4, callFrame: frame("decodeEvent", `${repo}/core/src/event.ts`) },
-        { id: 5, callFrame: frame("groupByMinute", `${repo}/processor/src/window.ts`) },
+        { id: 5, callFrame: frame("groupByMinute", `${repo}/pipeline/src/window.ts`) },
       ],
       samples: [4, 4, 4, 5, 3, 3],
       timeDeltas: [1_000, 1_000, 1_000, 1_000, 4_000, 4_000],

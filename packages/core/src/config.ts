@@ -177,7 +177,7 @@ export const DecodeLimitsConfig: Config.Config<DecodeLimits> = Config.all({
   maxPropertiesDepth: positiveInt("PROPERTIES_MAX_DEPTH", defaultDecodeLimits.maxPropertiesDepth),
 })
 
-/** When refusing records means something upstream is broken (dead-letters.ts DeadLetterPolicy). */
+/** When refusing records means something upstream is broken (@rtoa/pipeline's dead-letter-policy.ts). */
 export interface DeadLetterLimits {
   /** Stop when more than this share of the last `ratioWindow` records was refused (1 = never). */
   readonly maxRatio: number

@@ -4,28 +4,30 @@ import {
   ClickHouseLive,
   ClickHouseReadOnly,
   checkSchema,
-  DeadLetterLimitsConfig,
-  DecodeLimitsConfig,
   EndpointConfig,
   ensureAppTopics,
   ensureEndpointToken,
   KafkaClientLive,
-  makeMessageDecoder,
   makeReadOnlyClickHouse,
   ProcessorConfig,
   ReadQueriesLive,
 } from "@rtoa/core"
+import {
+  ClickHouseSinkLive,
+  EventSource,
+  type PipelineSettings,
+  pipelineSettingsConfig,
+  runPipeline,
+} from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer } from "effect"
 import { AlertInputsLive, AlertStateStoreLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
-import { KafkaDeadLetterSinkLive } from "./dead-letters.ts"
 import { Health, HealthLive } from "./health.ts"
 import { HttpLive } from "./http.ts"
-import { KafkaSourceLive } from "./kafka-source.ts"
+import * as KafkaDeadLetters from "./kafka-dead-letters.ts"
+import * as KafkaSource from "./kafka-source.ts"
 import { MetricsLive } from "./metrics.ts"
-import { defaultRetry, type PipelineSettings, runPipeline } from "./pipeline.ts"
+import { PipelineObserverLive } from "./pipeline-observer.ts"
 import { SamplerLive } from "./sampler.ts"
-import { ClickHouseSinkLive } from "./sink.ts"
-import { EventSource } from "./source.ts"
 import { inspectEngine } from "./startup.ts"
 import { TracingLive } from "./tracing.ts"
 
@@ -71,8 +73,7 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
 export const processorProgram = Effect.gen(function* () {
   const config = yield* ProcessorConfig
   const chConfig = yield* ClickHouseConfig
-  const limits = yield* DecodeLimitsConfig
-  const deadLetterLimits = yield* DeadLetterLimitsConfig
+  const pipelineSettings = yield* pipelineSettingsConfig
   const alertSettings = yield* loadAlertSettings
   const endpoint = yield* EndpointConfig
   const token = yield* ensureEndpointToken(endpoint)
@@ -82,13 +83,13 @@ export const processorProgram = Effect.gen(function* () {
   // come first: the operator endpoint and its console read them.
   const sinks = Layer.mergeAll(
     ClickHouseSinkLive,
-    KafkaDeadLetterSinkLive({ maxPayloadBytes: deadLetterLimits.maxPayloadBytes }),
+    KafkaDeadLetters.layerConfig(),
     SamplerLive(Duration.seconds(5)),
     AlertsLive(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
   )
   const stages = HttpLive({ endpoint, token }).pipe(
     Layer.provide(ReadQueriesLive),
-    Layer.provideMerge(sinks),
+    Layer.provideMerge(Layer.merge(sinks, PipelineObserverLive)),
     Layer.provideMerge(readOnly),
     Layer.provideMerge(HealthLive(config.stallTimeout)),
   )
@@ -100,16 +101,7 @@ export const processorProgram = Effect.gen(function* () {
       Effect.zipRight(
         runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout), String(index)),
       ),
-      Effect.provide(
-        KafkaSourceLive({
-          queueCapacity: config.queueCapacity,
-          maxBytesPerPartition: config.fetchMaxBytesPerPartition,
-          minBytes: config.fetchMinBytes,
-          maxWaitMs: Duration.toMillis(config.fetchMaxWait),
-          fromBeginning: true,
-          sessionTimeoutMs: Duration.toMillis(config.sessionTimeout),
-        }),
-      ),
+      Effect.provide(KafkaSource.layerConfig()),
       Effect.annotateLogs("consumer", index),
     )
   const main = Effect.gen(function* () {
@@ -124,15 +116,7 @@ export const processorProgram = Effect.gen(function* () {
       `ClickHouse ${engine.version} (${ch.mode === "Embedded" ? "embedded chDB" : "server"}); inserts span at most ${engine.maxPartitionsPerInsert} partitions`,
     )
     for (const w of engine.warnings) yield* Effect.logWarning(`ClickHouse: ${w}`)
-    const settings: PipelineSettings = {
-      batchMaxRows: config.batchMaxRows,
-      batchMaxWait: config.batchMaxWait,
-      maxClockSkew: config.maxClockSkew,
-      retry: defaultRetry,
-      decode: makeMessageDecoder(limits),
-      maxPartitionsPerInsert: engine.maxPartitionsPerInsert,
-      deadLetterLimits,
-    }
+    const settings = { ...pipelineSettings, maxPartitionsPerInsert: engine.maxPartitionsPerInsert }
     yield* health.started
     yield* Effect.all(
       Array.from({ length: config.consumers }, (_, i) => member(settings, i)),

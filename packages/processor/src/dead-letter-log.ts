@@ -1,7 +1,7 @@
 import { KafkaClient, type ReadRecord, readTopic, safePreview } from "@rtoa/core"
 import type { DeadLetterEntry } from "@rtoa/dashboard"
+import type { DeadLetter } from "@rtoa/pipeline"
 import { Clock, Context, Effect, Layer, PubSub, type Queue, Ref, type Scope } from "effect"
-import type { DeadLetter } from "./model.ts"
 
 /**
  * The latest dead letters for the console: what the dead-letter sink published (with a safe,

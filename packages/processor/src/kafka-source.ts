@@ -1,9 +1,22 @@
-import { closeQuietly, hasErrorType, KafkaClient, KafkaError, kafkaTry, metadataMaxAge } from "@rtoa/core"
-import { Chunk, Duration, Effect, Layer, Queue, Ref, Runtime, Schedule, Stream, Take } from "effect"
+import {
+  closeQuietly,
+  hasErrorType,
+  KafkaClient,
+  KafkaError,
+  kafkaTry,
+  metadataMaxAge,
+  ProcessorConfig,
+} from "@rtoa/core"
+import {
+  EventSource,
+  type EventSourceService,
+  offerWhileHeartbeating,
+  type SourceRecord,
+  toRecord,
+} from "@rtoa/pipeline"
+import { Chunk, Config, Duration, Effect, Layer, Queue, Ref, Runtime, Stream, Take } from "effect"
 import type { EachBatchPayload } from "kafkajs"
 import { Metrics } from "./metrics.ts"
-import { type SourceRecord, toRecord } from "./model.ts"
-import { EventSource, type EventSourceService } from "./source.ts"
 
 export interface KafkaSourceSettings {
   /** Fetched batches buffered between kafkajs and the pipeline; a full buffer pauses fetching. */
@@ -22,25 +35,6 @@ export interface KafkaSourceSettings {
   /** Group session timeout: a crashed member's partitions move after this long. */
   readonly sessionTimeoutMs: number
 }
-
-/**
- * Offers a fetched batch to a bounded queue, heartbeating while it waits for room, so a consumer
- * stalled by backpressure keeps its group membership (kafkajs heartbeats only between batches).
- */
-export const offerWhileHeartbeating = <A>(
-  queue: Queue.Enqueue<A>,
-  item: A,
-  heartbeat: () => Promise<void>,
-  every: Duration.DurationInput,
-) =>
-  Effect.raceFirst(
-    Queue.offer(queue, item),
-    Effect.tryPromise(heartbeat).pipe(
-      Effect.ignore,
-      Effect.repeat(Schedule.spaced(every)),
-      Effect.zipRight(Effect.never),
-    ),
-  )
 
 /**
  * Live source: a kafkajs consumer-group member. Each fetched batch is offered to a bounded queue
@@ -150,7 +144,21 @@ export const makeKafkaSource = (settings: KafkaSourceSettings) =>
     return service
   })
 
-export const KafkaSourceLive = (
+/** The live source from plain settings; `layerConfig` reads them from Config (as @effect/sql clients do). */
+export const layer = (
   settings: KafkaSourceSettings,
 ): Layer.Layer<EventSource, KafkaError, KafkaClient | Metrics> =>
   Layer.scoped(EventSource, makeKafkaSource(settings))
+
+/** The processor's settings: SOURCE_*, KAFKA_SESSION_TIMEOUT_MS (core's ProcessorConfig). */
+export const settingsConfig: Config.Config<KafkaSourceSettings> = Config.map(ProcessorConfig, (c) => ({
+  queueCapacity: c.queueCapacity,
+  maxBytesPerPartition: c.fetchMaxBytesPerPartition,
+  minBytes: c.fetchMinBytes,
+  maxWaitMs: Duration.toMillis(c.fetchMaxWait),
+  fromBeginning: true,
+  sessionTimeoutMs: Duration.toMillis(c.sessionTimeout),
+}))
+
+export const layerConfig = (config: Config.Config.Wrap<KafkaSourceSettings> = settingsConfig) =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@rtoa/core"
+import { DEFAULT_PARTITIONS_PER_INSERT } from "@rtoa/pipeline"
 import { Effect } from "effect"
 
 /**
@@ -19,9 +20,6 @@ const watched = [
   "input_format_json_throw_on_bad_escape_sequence",
   "distributed_foreground_insert",
 ] as const
-
-/** The engine's own default when the setting reads 0 (no limit): splitting still keeps inserts sane. */
-export const DEFAULT_PARTITIONS_PER_INSERT = 100
 
 export const inspectEngine = (ch: ClickHouseClient) =>
   Effect.gen(function* () {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto"
+import type { DeadLetter } from "@rtoa/pipeline"
+import { sourceRecord } from "@rtoa/pipeline"
 import { describe, expect, it } from "vitest"
-import { chunkBySize, deadLetterMessage } from "../src/dead-letters.ts"
-import type { DeadLetter } from "../src/model.ts"
-import { sourceRecord } from "../src/source.ts"
+import { chunkBySize, deadLetterMessage } from "../src/kafka-dead-letters.ts"
 
 const letter = (offset: number, value: string | null): DeadLetter => ({
   record: sourceRecord(2, offset, value, { key: "u-1", timestamp: 1_700_000_000_000 }),

@@ -2,11 +2,15 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { applyMigrations, ClickHouse, type ClickHouseConfig, makeClickHouse } from "@rtoa/core"
 import { repoRoot, tempDir } from "@rtoa/core/test/support/it.ts"
+import {
+  ClickHouseSinkLive,
+  processBatch,
+  runPipeline,
+  sourceRecord,
+  writeGroups,
+  writeIsolating,
+} from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
-import { writeGroups, writeIsolating } from "../src/isolate.ts"
-import { processBatch, runPipeline } from "../src/pipeline.ts"
-import { ClickHouseSinkLive } from "../src/sink.ts"
-import { sourceRecord } from "../src/source.ts"
 import { inspectEngine } from "../src/startup.ts"
 import { eventJson, inMemoryStages, pipelineDefaults } from "./fixtures.ts"
 

@@ -1,76 +1,23 @@
-import { decodeMessage } from "@rtoa/core"
+import { inMemoryStages as pipelineStages } from "@rtoa/pipeline/test/fixtures"
 import { Duration, Effect, Layer } from "effect"
-import { DeadLetterSink, makeInMemoryDeadLetters } from "../src/dead-letters.ts"
 import { Health, makeHealth } from "../src/health.ts"
 import { Metrics, ProcessorMetrics } from "../src/metrics.ts"
-import type { RawEventRow, SinkBatch, TopicPartitionOffset } from "../src/model.ts"
-import type { PipelineSettings } from "../src/pipeline.ts"
-import { EventSink, makeInMemorySink } from "../src/sink.ts"
-import { EventSource, makeInMemorySource, sourceRecord } from "../src/source.ts"
+import { PipelineObserverLive } from "../src/pipeline-observer.ts"
 
-export const T0 = Date.parse("2026-11-25T10:00:00.000Z")
-
-export const eventJson = (i: number, overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    event_id: `e-${i}`,
-    user_id: `u-${i % 7}`,
-    event_type: "click",
-    dimension_channel: i % 2 === 0 ? "Web" : "Mobile",
-    event_source: "web-frontend",
-    event_time: new Date(T0 + i * 1_000).toISOString(),
-    ...overrides,
-  })
-
-/** The pipeline settings tests do not vary: default decode limits, no dead-letter limit. */
-export const pipelineDefaults = {
-  decode: decodeMessage,
-  maxPartitionsPerInsert: 100,
-  deadLetterLimits: { maxRatio: 1, ratioWindow: 10_000, maxConsecutive: 0, maxPayloadBytes: 65_536 },
-} satisfies Partial<PipelineSettings>
-
-/** `count` valid event records on one partition, offsets from `first`. */
-export const records = (count: number, first = 0, partition = 0) =>
-  Array.from({ length: count }, (_, k) =>
-    sourceRecord(partition, first + k, eventJson(first + k), { timestamp: T0 }),
-  )
+export { eventJson, pipelineDefaults, records, settle, T0, testSettings } from "@rtoa/pipeline/test/fixtures"
 
 /**
- * The pipeline wired to in-memory stages. The journal records sink writes and commits in the
- * order they happened, so tests can check that a commit never precedes its write.
+ * The pipeline's in-memory stages watched as the processor watches them: its metrics and health,
+ * through the observer of its wiring (pipeline-observer.ts).
  */
-export const inMemoryStages = (
-  options: {
-    readonly sinkFailures?: number
-    readonly sinkFailure?: "Unavailable" | "Schema"
-    readonly sourceCapacity?: number
-    readonly sinkRejects?: (row: RawEventRow) => boolean
-  } = {},
-) =>
+export const inMemoryStages = (options: Parameters<typeof pipelineStages>[0] = {}) =>
   Effect.gen(function* () {
-    const journal: Array<string> = []
-    const source = yield* makeInMemorySource(
-      (offsets: ReadonlyArray<TopicPartitionOffset>) =>
-        Effect.sync(() =>
-          journal.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}`),
-        ),
-      options.sourceCapacity,
-    )
-    const sink = yield* makeInMemorySink({
-      failures: options.sinkFailures ?? 0,
-      ...(options.sinkFailure === undefined ? {} : { failure: options.sinkFailure }),
-      ...(options.sinkRejects === undefined ? {} : { rejects: options.sinkRejects }),
-      onWrite: (batch: SinkBatch) => Effect.sync(() => journal.push(`write ${batch.rows.length}`)),
-    })
-    const deadLetters = yield* makeInMemoryDeadLetters
+    // The recording observer's `observed` is not wired here: the processor's observer is.
+    const { observed: _, ...stages } = yield* pipelineStages(options)
     const metrics = new ProcessorMetrics()
     // Built once: every provide of `layer` sees the same health (its stall check is run by hand).
     const health = yield* makeHealth(Duration.seconds(30)).pipe(Effect.provideService(Metrics, metrics))
-    const layer = Layer.mergeAll(
-      Layer.succeed(EventSource, source.service),
-      Layer.succeed(EventSink, sink.service),
-      Layer.succeed(DeadLetterSink, deadLetters.service),
-      Layer.succeed(Metrics, metrics),
-      Layer.succeed(Health, health),
-    )
-    return { source, sink, deadLetters, metrics, health, layer, journal }
+    const watched = Layer.merge(Layer.succeed(Metrics, metrics), Layer.succeed(Health, health))
+    const layer = Layer.mergeAll(stages.stagesLayer, PipelineObserverLive.pipe(Layer.provideMerge(watched)))
+    return { ...stages, metrics, health, layer }
   })

@@ -11,15 +11,15 @@ import {
   kafkaTry,
 } from "@rtoa/core"
 import { repoRoot, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
+import { ClickHouseSinkLive, defaultRetry, EventSink } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
 import { runUntilInterrupted } from "../src/app.ts"
-import { KafkaDeadLetterSinkLive } from "../src/dead-letters.ts"
 import { Health, HealthLive } from "../src/health.ts"
-import { KafkaSourceLive } from "../src/kafka-source.ts"
+import * as KafkaDeadLetters from "../src/kafka-dead-letters.ts"
+import * as KafkaSource from "../src/kafka-source.ts"
 import { Metrics, MetricsLive } from "../src/metrics.ts"
-import { defaultRetry } from "../src/pipeline.ts"
-import { ClickHouseSinkLive, EventSink } from "../src/sink.ts"
+import { PipelineObserverLive } from "../src/pipeline-observer.ts"
 import { pipelineDefaults } from "./fixtures.ts"
 
 const OUTAGE = Duration.seconds(30)
@@ -63,7 +63,7 @@ describe("ClickHouse outage", () => {
         yield* health.started
 
         const stages = Layer.mergeAll(
-          KafkaSourceLive({
+          KafkaSource.layer({
             queueCapacity: 2,
             // Small fetches (~400 records) make the bound below independent of machine speed.
             maxBytesPerPartition: 64 * 1024,
@@ -73,7 +73,8 @@ describe("ClickHouse outage", () => {
             sessionTimeoutMs: 10_000,
           }),
           flakySink(down),
-          KafkaDeadLetterSinkLive({ maxPayloadBytes: 65_536 }),
+          KafkaDeadLetters.layer({ maxPayloadBytes: 65_536 }),
+          PipelineObserverLive,
         )
         const settings = {
           batchMaxRows: 1_000,

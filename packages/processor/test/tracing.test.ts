@@ -1,9 +1,8 @@
 import { NodeSdk } from "@effect/opentelemetry"
 import { describe, expect, it } from "@effect/vitest"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { processBatch, sourceRecord } from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Schedule, TestClock } from "effect"
-import { processBatch } from "../src/pipeline.ts"
-import { sourceRecord } from "../src/source.ts"
 import { inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
 
 describe("tracing", () => {

@@ -1,5 +1,5 @@
 import { KafkaClientLive } from "@rtoa/core"
-import { ClickHouseSinkLive } from "@rtoa/processor"
+import { ClickHouseSinkLive } from "@rtoa/pipeline"
 import { Console, Effect, Layer } from "effect"
 import { OffsetIndexLive } from "./offset-index.ts"
 import { type Progress, ProgressLive } from "./progress.ts"

@@ -7,7 +7,7 @@ import {
   DIMENSION_LIST,
   refreshMinuteCountsBetween,
 } from "@rtoa/core"
-import { clickhouseTime } from "@rtoa/processor"
+import { clickhouseTime } from "@rtoa/pipeline"
 import { Context, Duration, Effect, Layer } from "effect"
 import { NothingToRebuild, RebuildInProgress } from "./errors.ts"
 import { formatRange, minuteRange, monthPartitions, type TimeRange } from "./time.ts"

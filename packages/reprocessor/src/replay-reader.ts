@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { adminClient, closeQuietly, KafkaClient, KafkaError, kafkaTry } from "@rtoa/core"
-import { compareOffsets, offerWhileHeartbeating, type SourceRecord, toRecord } from "@rtoa/processor"
+import { compareOffsets, offerWhileHeartbeating, type SourceRecord, toRecord } from "@rtoa/pipeline"
 import { Chunk, Context, Duration, Effect, Layer, Queue, Runtime, Schedule, Stream, Take } from "effect"
 import type { EachBatchPayload, Kafka } from "kafkajs"
 import { ReplayStalled } from "./errors.ts"

@@ -1,11 +1,10 @@
-import { DecodeLimitsConfig, KafkaClient, makeMessageDecoder, ProcessorConfig } from "@rtoa/core"
-import { DEFAULT_PARTITIONS_PER_INSERT } from "@rtoa/processor"
+import { KafkaClient } from "@rtoa/core"
 import { Clock, Console, Effect, Either, Ref } from "effect"
 import { RangeOutsideTopic } from "./errors.ts"
 import { OffsetIndex } from "./offset-index.ts"
 import { outsideMessage, planReplay, type ReplayPlan, retentionSuspects, retentionWarnings } from "./plan.ts"
 import { formatCount, Progress } from "./progress.ts"
-import { defaultReplayRetry, type ReplaySettings, type ReplayStats, replayRecords } from "./replay.ts"
+import { type ReplayStats, replayRecords, replaySettingsConfig } from "./replay.ts"
 import { peekTimestamps, ReplayReader } from "./replay-reader.ts"
 import { formatPlan, formatSummary } from "./report.ts"
 import type { TimeRange } from "./time.ts"
@@ -17,19 +16,6 @@ export interface ReprocessResult {
   readonly stats: ReplayStats | undefined
   readonly elapsedMs: number
 }
-
-/** The processor's batching, skew and decode settings, from the same variables. */
-export const replaySettings = Effect.map(
-  Effect.all([ProcessorConfig, DecodeLimitsConfig]),
-  ([c, limits]): ReplaySettings => ({
-    batchMaxRows: c.batchMaxRows,
-    batchMaxWait: c.batchMaxWait,
-    maxClockSkew: c.maxClockSkew,
-    retry: defaultReplayRetry,
-    decode: makeMessageDecoder(limits),
-    maxPartitionsPerInsert: DEFAULT_PARTITIONS_PER_INSERT,
-  }),
-)
 
 /**
  * Where [from, to) lies in the configured topic, per partition. Fails (having changed nothing)
@@ -87,7 +73,7 @@ export const reprocess = (range: TimeRange) =>
       yield* Console.log("reprocess: no records in the range, nothing to do")
       return yield* resultSince(started, { plan, warnings, stats: undefined })
     }
-    const settings = yield* replaySettings
+    const settings = yield* replaySettingsConfig
     const reader = yield* ReplayReader
     const progress = yield* Progress
     yield* progress.start(plan.total)

@@ -1,5 +1,5 @@
 import { MAX_EPOCH_MS } from "@rtoa/core"
-import { MINUTE_MS, minuteOf } from "@rtoa/processor"
+import { MINUTE_MS, minuteOf } from "@rtoa/pipeline"
 import { Either } from "effect"
 import { InvalidRange, InvalidTime } from "./errors.ts"
 

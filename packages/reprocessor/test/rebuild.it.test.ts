@@ -2,7 +2,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { applyMigrations, ClickHouse, type ClickHouseConfig, makeClickHouse } from "@rtoa/core"
 import { repoRoot, tempDir } from "@rtoa/core/test/support/it.ts"
-import { ClickHouseSinkLive, EventSink } from "@rtoa/processor"
+import { ClickHouseSinkLive, EventSink } from "@rtoa/pipeline"
 import { Effect, Either, Layer } from "effect"
 import { makeMetricsRebuild, STAGING_PREFIX } from "../src/rebuild.ts"
 import {

@@ -1,22 +1,31 @@
 import { describe, expect, it } from "@effect/vitest"
 import { decodeMessage } from "@rtoa/core"
-import { EventSink, makeInMemorySink, sourceRecord } from "@rtoa/processor"
+import {
+  decodeForReplay,
+  EventSink,
+  makeInMemorySink,
+  type PipelineSettings,
+  sourceRecord,
+} from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Layer, Schedule, Stream, TestClock } from "effect"
 import { ProgressSilent } from "../src/progress.ts"
-import { decodeForReplay, type ReplaySettings, replayRecords } from "../src/replay.ts"
+import { replayRecords } from "../src/replay.ts"
 
 const T0 = Date.parse("2026-11-25T10:00:00.000Z")
 const SKEW = 300_000
 const event = (i: number, eventTime: number) =>
   JSON.stringify({ event_id: `e-${i}`, user_id: `u-${i % 3}`, event_time: new Date(eventTime).toISOString() })
 
-const settings: ReplaySettings = {
+// The replay's settings (forReplay) but for a short retry: the test clock does not run by itself.
+const settings: PipelineSettings = {
   batchMaxRows: 4,
   batchMaxWait: Duration.millis(50),
   maxClockSkew: Duration.millis(SKEW),
+  futureAgainst: "record-timestamp",
   retry: Schedule.recurs(3),
   decode: decodeMessage,
   maxPartitionsPerInsert: 100,
+  deadLetterLimits: { maxRatio: 1, ratioWindow: 10_000, maxConsecutive: 0, maxPayloadBytes: 65_536 },
 }
 
 describe("replay decode stage", () => {

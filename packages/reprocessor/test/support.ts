@@ -1,5 +1,5 @@
 import { type ClickHouseClient, type EventInput, KafkaError } from "@rtoa/core"
-import { decodeRecords, type EventSinkService, sourceRecord, toSinkBatch } from "@rtoa/processor"
+import { decodeRecords, type EventSinkService, sourceRecord, toSinkBatch } from "@rtoa/pipeline"
 import { Effect } from "effect"
 
 /** Test helpers shared by the integration tests: ground truth and what ClickHouse holds. */

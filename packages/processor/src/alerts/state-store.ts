@@ -1,7 +1,7 @@
 import { ClickHouse, type TableRow } from "@rtoa/core"
 import { AlertState } from "@rtoa/dashboard"
+import { clickhouseTime } from "@rtoa/pipeline"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
-import { clickhouseTime } from "../window.ts"
 import type { RuleState } from "./evaluate.ts"
 
 /**

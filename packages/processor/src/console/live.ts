@@ -1,11 +1,11 @@
 import type { DeadLetterEntry, HealthResponse } from "@rtoa/dashboard"
 import { HealthResponse as HealthSchema } from "@rtoa/dashboard"
+import { MinuteCounts } from "@rtoa/pipeline"
 import { Clock, Effect, Schedule, Schema, Stream } from "effect"
 import { Alerts } from "../alerts/runner.ts"
 import { DeadLetterLog } from "../dead-letter-log.ts"
 import { Health } from "../health.ts"
 import { lagNow, Metrics } from "../metrics.ts"
-import { MinuteCounts } from "../minute-counts.ts"
 import { Sampler } from "../sampler.ts"
 
 /** The platform's freshness objective (the spec's end-to-end SLO). */

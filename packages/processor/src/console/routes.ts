@@ -14,12 +14,12 @@ import {
   MetricsResponse,
   RangeQuery,
 } from "@rtoa/dashboard"
+import { MinuteCounts } from "@rtoa/pipeline"
 import { Effect, type Redacted, Schema, Stream } from "effect"
 import { Alerts } from "../alerts/runner.ts"
 import { DeadLetterLog } from "../dead-letter-log.ts"
 import type { Health } from "../health.ts"
 import { Metrics } from "../metrics.ts"
-import { MinuteCounts } from "../minute-counts.ts"
 import type { Sampler } from "../sampler.ts"
 import { consoleEvents, healthNow } from "./live.ts"
 import {

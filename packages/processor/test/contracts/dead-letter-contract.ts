@@ -1,9 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { KafkaError } from "@rtoa/core"
+import { type DeadLetter, type DeadLetterSinkService, sourceRecord } from "@rtoa/pipeline"
 import { Effect, type Scope } from "effect"
-import type { DeadLetterSinkService } from "../../src/dead-letters.ts"
-import type { DeadLetter } from "../../src/model.ts"
-import { sourceRecord } from "../../src/source.ts"
 
 /**
  * The DeadLetterSink contract, run on the in-memory dead letters (unit project) and on the Kafka

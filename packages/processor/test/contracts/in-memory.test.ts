@@ -1,8 +1,13 @@
+import {
+  makeInMemoryDeadLetters,
+  makeInMemoryGroup,
+  makeInMemorySink,
+  makeInMemorySource,
+  type SinkBatch,
+  type SourceRecord,
+  sourceRecord,
+} from "@rtoa/pipeline"
 import { Duration, Effect } from "effect"
-import { makeInMemoryDeadLetters } from "../../src/dead-letters.ts"
-import type { SinkBatch, SourceRecord } from "../../src/model.ts"
-import { makeInMemorySink } from "../../src/sink.ts"
-import { makeInMemoryGroup, makeInMemorySource, sourceRecord } from "../../src/source.ts"
 import { deadLetterContract } from "./dead-letter-contract.ts"
 import { minuteLine, type SinkHarness, type StoredView, sinkContract } from "./sink-contract.ts"
 import { type SourceHarness, sourceContract } from "./source-contract.ts"

@@ -12,12 +12,12 @@ import {
   readTopic,
 } from "@rtoa/core"
 import { brokers, repoRoot, tempDir, uniqueName } from "@rtoa/core/test/support/it.ts"
+import { ClickHouseSinkLive, DeadLetterSink, EventSink } from "@rtoa/pipeline"
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import { Kafka, logLevel, Partitioners } from "kafkajs"
-import { DeadLetterSink, KafkaDeadLetterSinkLive } from "../../src/dead-letters.ts"
+import * as KafkaDeadLetters from "../../src/kafka-dead-letters.ts"
 import { makeKafkaSource } from "../../src/kafka-source.ts"
 import { Metrics, ProcessorMetrics } from "../../src/metrics.ts"
-import { ClickHouseSinkLive, EventSink } from "../../src/sink.ts"
 import { deadLetterContract } from "./dead-letter-contract.ts"
 import { minuteLine, type SinkHarness, sinkContract } from "./sink-contract.ts"
 import { type SourceHarness, sourceContract } from "./source-contract.ts"
@@ -126,7 +126,7 @@ deadLetterContract(
       const kafka = makeKafka(config)
       yield* ensureTopics(kafka, [{ topic: config.dlqTopic, partitions: 1 }])
       const context = yield* Layer.build(
-        KafkaDeadLetterSinkLive({ maxPayloadBytes: 65_536 }).pipe(
+        KafkaDeadLetters.layer({ maxPayloadBytes: 65_536 }).pipe(
           Layer.provide(Layer.succeed(KafkaClient, { kafka, config })),
         ),
       )
@@ -153,7 +153,7 @@ deadLetterContract(
           logLevel: logLevel.NOTHING,
         })
         const context = yield* Layer.build(
-          KafkaDeadLetterSinkLive({ maxPayloadBytes: 65_536 }).pipe(
+          KafkaDeadLetters.layer({ maxPayloadBytes: 65_536 }).pipe(
             Layer.provide(Layer.succeed(KafkaClient, { kafka, config })),
           ),
         )

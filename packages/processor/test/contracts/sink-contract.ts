@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
+import {
+  type DecodedEvent,
+  type EventSinkService,
+  type SinkBatch,
+  sourceRecord,
+  toSinkBatch,
+} from "@rtoa/pipeline"
 import { Effect, type Scope } from "effect"
-import type { DecodedEvent, SinkBatch } from "../../src/model.ts"
-import type { EventSinkService } from "../../src/sink.ts"
-import { sourceRecord } from "../../src/source.ts"
-import { toSinkBatch } from "../../src/window.ts"
 
 /**
  * The EventSink contract, run on the in-memory sink (unit project) and on the ClickHouse sink

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import type { EventSourceService, SourceRecord } from "@rtoa/pipeline"
 import { Chunk, Duration, Effect, Fiber, type Scope, Stream } from "effect"
-import type { SourceRecord } from "../../src/model.ts"
-import type { EventSourceService } from "../../src/source.ts"
 
 /**
  * The EventSource contract, written once and run on the in-memory source (unit project) and on

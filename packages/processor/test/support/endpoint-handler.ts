@@ -1,12 +1,12 @@
 import { HttpApp } from "@effect/platform"
 import { ClickHouseReadOnly, type EndpointConfig, type ReadQueries } from "@rtoa/core"
+import { MinuteCountsNone } from "@rtoa/pipeline"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { AlertInputsInMemory, AlertStateStoreMemory, AlertsLive } from "../../src/alerts/index.ts"
 import { DeadLetterLogTest } from "../../src/dead-letter-log.ts"
 import { HealthLive } from "../../src/health.ts"
 import { router } from "../../src/http.ts"
 import { Metrics, ProcessorMetrics } from "../../src/metrics.ts"
-import { MinuteCountsNone } from "../../src/minute-counts.ts"
 import { Sampler, summarize } from "../../src/sampler.ts"
 
 /** The endpoint the unit tests of the HTTP routes run: small limits, token "s3cret". */

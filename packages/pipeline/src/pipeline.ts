@@ -1,23 +1,27 @@
 import type { DeadLetterLimits, decodeMessage } from "@rtoa/core"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
-import { lagByPartition, offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
+import { offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
 import { DeadLetterLimitExceeded, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
-import { decodeRecords } from "./decode.ts"
-import { Health } from "./health.ts"
+import { decodeForReplay, decodeRecords } from "./decode.ts"
 import { type WriteGroup, writeGroups, writeIsolating } from "./isolate.ts"
-import { Metrics } from "./metrics.ts"
 import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
-import { EventSource } from "./source.ts"
+import { PipelineObserver } from "./observer.ts"
+import { EventSource, type EventSourceService } from "./source.ts"
 
 export interface PipelineSettings {
   /** A micro-batch closes at this many records... */
   readonly batchMaxRows: number
   /** ...or this long after it opened, whichever comes first. */
   readonly batchMaxWait: Duration.Duration
-  /** Events further ahead of the processor clock than this are dead-lettered. */
+  /** Events further ahead of "now" than this are dead-lettered... */
   readonly maxClockSkew: Duration.Duration
-  /** Backoff for failed writes; the batch is retried until it lands (offsets stay uncommitted). */
+  /**
+   * ..."now" being the processor's clock, or each record's own Kafka timestamp (when it entered
+   * the topic): a replay judges as the live processor did, whatever day it runs.
+   */
+  readonly futureAgainst: "clock" | "record-timestamp"
+  /** Backoff for failed writes: while it lasts the batch is retried (offsets stay uncommitted). */
   readonly retry: Schedule.Schedule<unknown, unknown>
   /** The message decoder with the configured limits (core's makeMessageDecoder). */
   readonly decode: typeof decodeMessage
@@ -44,45 +48,43 @@ export interface PreparedBatch {
 /** Decode and window/group stages: pure CPU work on the batch. */
 export const prepareBatch = (settings: PipelineSettings) => (records: Chunk.Chunk<SourceRecord>) =>
   Effect.map(Clock.currentTimeMillis, (now): PreparedBatch => {
-    const { events, deadLetters: refused } = decodeRecords(
-      records,
-      now,
-      Duration.toMillis(settings.maxClockSkew),
-      settings.decode,
-    )
+    const skewMs = Duration.toMillis(settings.maxClockSkew)
+    const { events, deadLetters: refused } =
+      settings.futureAgainst === "record-timestamp"
+        ? decodeForReplay(records, skewMs, now, settings.decode)
+        : decodeRecords(records, now, skewMs, settings.decode)
     return { records, events, refused, groups: writeGroups(events, settings.maxPartitionsPerInsert) }
   })
+
+type Commit = EventSourceService<unknown>["commit"]
 
 /**
  * Sink (rows the engine refuses become dead letters) -> dead letters -> commit for one prepared
  * batch. The commit happens only after both acknowledged; a failing write is retried with backoff
  * while the offsets stay where they were, so nothing is lost and a crash replays at most the
- * batches not yet committed. Before anything is dead-lettered the policy may stop the processor.
+ * batches not yet committed. Before anything is dead-lettered the policy may stop the pipeline.
  */
 export const writeBatch =
-  (settings: PipelineSettings, policy = makeDeadLetterPolicy(settings.deadLetterLimits), member = "0") =>
+  (
+    settings: PipelineSettings,
+    commit: Commit,
+    policy = makeDeadLetterPolicy(settings.deadLetterLimits),
+    member = "0",
+  ) =>
   ({ records, events, refused, groups }: PreparedBatch) =>
     Effect.gen(function* () {
-      const source = yield* EventSource
       const deadLetters = yield* DeadLetterSink
-      const metrics = yield* Metrics
-      const health = yield* Health
+      const observer = yield* PipelineObserver
       const retrying = (what: string) => (e: { readonly message: string }) =>
         Effect.zipRight(
-          health.backingOff(member, `${what}: ${e.message.trim().slice(0, 300)}`),
+          observer.backingOff(member, `${what}: ${e.message.trim().slice(0, 300)}`),
           Effect.logWarning(`${what} failed, retrying: ${e.message}`),
         )
 
       const insertStart = yield* Clock.currentTimeMillis
       const rejected = yield* writeIsolating(groups, settings, {
-        retrying: (e) =>
-          Effect.zipRight(
-            Effect.sync(() => {
-              metrics.sinkFailures += 1
-            }),
-            retrying("ClickHouse write")(e),
-          ),
-        succeeded: health.recovered(member),
+        retrying: (e) => Effect.zipRight(observer.sinkFailed, retrying("ClickHouse write")(e)),
+        succeeded: observer.recovered(member),
       })
       const letters = rejected.length === 0 ? refused : [...refused, ...rejected]
       const breach = policy.check(records, letters)
@@ -92,20 +94,18 @@ export const writeBatch =
         .pipe(
           Effect.tapError(retrying("dead-letter publish")),
           Effect.retry(settings.retry),
-          Effect.zipLeft(health.recovered(member)),
+          Effect.zipLeft(observer.recovered(member)),
         )
       const acked = yield* Clock.currentTimeMillis
 
       // A failed commit is not fatal: the next batch's commit covers these offsets, and a replay
       // after a crash or rebalance rewrites rows that are already there (idempotent writes).
       const bounds = partitionBounds(records)
-      yield* source.commit(offsetsToCommit(bounds)).pipe(
-        Effect.zipRight(health.committed),
+      yield* commit(offsetsToCommit(bounds)).pipe(
+        Effect.zipRight(observer.committed),
         Effect.catchAll((e) =>
           Effect.zipRight(
-            Effect.sync(() => {
-              metrics.commitFailures += 1
-            }),
+            observer.commitFailed,
             Effect.logWarning(`offset commit failed (covered by the next commit): ${e.message}`),
           ),
         ),
@@ -113,19 +113,9 @@ export const writeBatch =
 
       const rejectedRecords = new Set(rejected.map((l) => l.record))
       const written = rejected.length === 0 ? events : events.filter((e) => !rejectedRecords.has(e.record))
-      const latencies = written.map((e) => Math.max(0, acked - e.record.timestamp) / 1_000)
-      let newestEventTime: number | undefined
-      for (const e of written)
-        if (!(e.event.event_time <= (newestEventTime ?? -1))) newestEventTime = e.event.event_time
-      metrics.recordBatch({
-        consumed: records.length,
-        written: written.length,
-        deadLetters: letters.map((l) => l.reason),
-        latenciesSeconds: latencies,
-        lag: lagByPartition(bounds),
-        lastTimestamps: new Map(Array.from(bounds.values(), ({ high }) => [high.partition, high.timestamp])),
-        ...(newestEventTime === undefined ? {} : { newestEventTime }),
-      })
+      yield* observer.batchWritten({ records, written, deadLetters: letters, ackedAt: acked, bounds })
+      let oldest = acked
+      for (const e of written) if (e.record.timestamp < oldest) oldest = e.record.timestamp
       yield* Effect.annotateCurrentSpan({
         "batch.records": records.length,
         "batch.events": written.length,
@@ -135,7 +125,7 @@ export const writeBatch =
         "batch.minute_groups": groups.reduce((n, g) => n + g.batch.aggregates.length, 0),
         "batch.offsets": offsetRanges(bounds),
         "batch.insert_ms": acked - insertStart,
-        "batch.max_end_to_end_ms": Math.round(latencies.reduce((m, l) => Math.max(m, l), 0) * 1_000),
+        "batch.max_end_to_end_ms": acked - oldest,
       })
     }).pipe(Effect.withSpan("processor.batch"))
 
@@ -143,27 +133,32 @@ export const writeBatch =
 export const processBatch =
   (settings: PipelineSettings, policy = makeDeadLetterPolicy(settings.deadLetterLimits), member = "0") =>
   (records: Chunk.Chunk<SourceRecord>) =>
-    Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, policy, member))
+    Effect.flatMap(EventSource, (source) =>
+      Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, source.commit, policy, member)),
+    )
 
 /**
- * The processor: records from the source, cut into micro-batches by size or time, each prepared,
+ * The pipeline over `source`: records cut into micro-batches by size or time, each prepared,
  * written and committed in order (one batch at a time keeps commits ordered per partition). Ends
  * when the source ends (after `drain`), having flushed the last partial batch; fails when the
- * dead-letter policy trips or a write fails for good (schema). The next batch is decoded and
- * grouped while this one's insert runs in the engine (one prepared batch ahead; writes, dead
- * letters and commits stay in order): backlog drain +9%, +9%, +18% in three alternating pairs on
- * the 2-core bench box (one member, where the box had idle CPU).
+ * dead-letter policy trips or a write fails for good (schema, or the retry gave up). The next
+ * batch is decoded and grouped while this one's insert runs in the engine (one prepared batch
+ * ahead; writes, dead letters and commits stay in order): backlog drain +9%, +9%, +18% in three
+ * alternating pairs on the 2-core bench box (one member, where the box had idle CPU).
  */
-export const runPipeline = (settings: PipelineSettings, member = "0") =>
-  Effect.gen(function* () {
-    const source = yield* EventSource
+export const runBatches = <E>(source: EventSourceService<E>, settings: PipelineSettings, member = "0") =>
+  Effect.suspend(() => {
     const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
-    yield* source.records.pipe(
+    return source.records.pipe(
       Stream.groupedWithin(settings.batchMaxRows, settings.batchMaxWait),
       Stream.mapEffect(prepareBatch(settings)),
       // The next batch is decoded while this one's insert is in the engine (one batch ahead).
       Stream.buffer({ capacity: 1 }),
-      Stream.mapEffect(writeBatch(settings, policy, member)),
+      Stream.mapEffect(writeBatch(settings, source.commit, policy, member)),
       Stream.runDrain,
     )
   })
+
+/** The processor: the pipeline over the EventSource in context (a consumer-group member). */
+export const runPipeline = (settings: PipelineSettings, member = "0") =>
+  Effect.flatMap(EventSource, (source) => runBatches(source, settings, member))

@@ -1,21 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Schedule, TestClock } from "effect"
-import { splitByPartitions } from "../src/isolate.ts"
-import type { DecodedEvent } from "../src/model.ts"
-import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
-import { sourceRecord } from "../src/source.ts"
-import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
+import { Effect, Exit, Fiber, TestClock } from "effect"
+import type { DecodedEvent } from "../src/index.ts"
+import { runPipeline, sourceRecord, splitByPartitions } from "../src/index.ts"
+import { eventJson, inMemoryStages, records, settle, T0, testSettings } from "./fixtures.ts"
 
-const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
-  batchMaxRows: 10,
-  batchMaxWait: Duration.millis(200),
-  maxClockSkew: Duration.minutes(5),
-  retry: Schedule.spaced("1 second"),
-  ...pipelineDefaults,
-  ...overrides,
-})
-
-const settle = Effect.repeatN(Effect.yieldNow(), 50)
 const DAY = 86_400_000
 
 describe("poison-proof pipeline (in-memory stages)", () => {
@@ -23,7 +11,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages({ sinkRejects: (row) => row.user_id === "poison" })
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
+      const fiber = yield* Effect.fork(runPipeline(testSettings()).pipe(Effect.provide(stages.layer)))
       yield* stages.source.push(
         Array.from({ length: 10 }, (_, i) =>
           sourceRecord(0, i, eventJson(i, i === 3 || i === 7 ? { user_id: "poison" } : {})),
@@ -49,13 +37,13 @@ describe("poison-proof pipeline (in-memory stages)", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages({ sinkFailures: 1, sinkFailure: "Schema" })
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
+      const fiber = yield* Effect.fork(runPipeline(testSettings()).pipe(Effect.provide(stages.layer)))
       yield* stages.source.push(records(10))
       yield* settle
       const exit = yield* Fiber.await(fiber)
       expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/ClickHouseError/)
       expect(yield* stages.source.commits).toEqual([])
-      expect(stages.metrics.sinkFailures).toBe(0)
+      expect(stages.observed.sinkFailures).toBe(0)
     }),
   )
 
@@ -64,7 +52,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       yield* TestClock.setTime(T0)
       const stages = yield* inMemoryStages()
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ batchMaxRows: 120 })).pipe(Effect.provide(stages.layer)),
+        runPipeline(testSettings({ batchMaxRows: 120 })).pipe(Effect.provide(stages.layer)),
       )
       yield* stages.source.push(
         Array.from({ length: 120 }, (_, i) =>
@@ -101,7 +89,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const stages = yield* inMemoryStages()
       const limits = { maxRatio: 0.5, ratioWindow: 10, maxConsecutive: 0, maxPayloadBytes: 1024 }
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ deadLetterLimits: limits })).pipe(Effect.provide(stages.layer)),
+        runPipeline(testSettings({ deadLetterLimits: limits })).pipe(Effect.provide(stages.layer)),
       )
       const batch = (first: number, bad: number) =>
         Array.from({ length: 10 }, (_, k) =>
@@ -124,7 +112,7 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const stages = yield* inMemoryStages()
       const limits = { maxRatio: 1, ratioWindow: 10, maxConsecutive: 3, maxPayloadBytes: 1024 }
       const fiber = yield* Effect.fork(
-        runPipeline(settings({ deadLetterLimits: limits, batchMaxRows: 4 })).pipe(
+        runPipeline(testSettings({ deadLetterLimits: limits, batchMaxRows: 4 })).pipe(
           Effect.provide(stages.layer),
         ),
       )
@@ -138,52 +126,6 @@ describe("poison-proof pipeline (in-memory stages)", () => {
       const exit = yield* Fiber.await(fiber)
       expect(Exit.isFailure(exit) && String(exit.cause)).toMatch(/4 refused records in a row/)
       expect(yield* stages.source.commits).toHaveLength(1)
-    }),
-  )
-
-  it.effect("health: backing off (since when, why) while writes fail, running again after", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(T0)
-      const stages = yield* inMemoryStages({ sinkFailures: 3 })
-      const health = stages.health
-      yield* health.started
-      const fiber = yield* Effect.fork(runPipeline(settings()).pipe(Effect.provide(stages.layer)))
-      yield* stages.source.push(records(10))
-      yield* settle
-      expect(yield* health.snapshot).toMatchObject({
-        state: "backing_off",
-        since: T0,
-        reason: expect.stringMatching(/ClickHouse write: injected sink failure/),
-      })
-      yield* TestClock.adjust(Duration.seconds(3))
-      yield* settle
-      expect(yield* health.snapshot).toMatchObject({ state: "running", lastCommitAt: T0 + 3_000 })
-      yield* stages.source.service.drain
-      yield* Fiber.join(fiber)
-    }),
-  )
-
-  it.effect("health: stalled when records wait and nothing is committed for the stall timeout", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(T0)
-      const stages = yield* inMemoryStages()
-      const health = stages.health
-      yield* health.started
-      yield* health.check
-      stages.metrics.fetched = 5
-      yield* TestClock.adjust(Duration.seconds(30))
-      yield* health.check
-      expect((yield* health.snapshot).state).toBe("running")
-      yield* TestClock.adjust(Duration.seconds(1))
-      yield* health.check
-      expect(yield* health.snapshot).toMatchObject({
-        state: "stalled",
-        reason: expect.stringMatching(/^5 records waiting/),
-      })
-      yield* health.committed
-      expect((yield* health.snapshot).state).toBe("running")
-      yield* health.fail("dead-letter limit")
-      expect(yield* health.snapshot).toMatchObject({ state: "failed", reason: "dead-letter limit" })
     }),
   )
 })

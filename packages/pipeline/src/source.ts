@@ -1,14 +1,15 @@
 import type { KafkaError } from "@rtoa/core"
-import { Chunk, Context, Effect, Queue, Ref, Stream, Take } from "effect"
+import { Chunk, Context, Deferred, type Duration, Effect, Queue, Ref, Schedule, Stream, Take } from "effect"
 import type { SourceRecord, TopicPartitionOffset } from "./model.ts"
 
 /**
- * Source stage: records in, commits out. The live layer (kafka-source.ts) is a consumer-group
- * member with manual commits; the in-memory one below drives unit tests without a broker.
+ * Source stage: records in, commits out. The live layer (the processor's kafka-source.ts) is a
+ * consumer-group member with manual commits; the in-memory one below drives unit tests without a
+ * broker, and `noCommitSource` turns any record stream into a source (the reprocessor's replay).
  */
-export interface EventSourceService {
+export interface EventSourceService<E = KafkaError> {
   /** Records in fetch order per partition, chunked as they were fetched. */
-  readonly records: Stream.Stream<SourceRecord, KafkaError>
+  readonly records: Stream.Stream<SourceRecord, E>
   /** Commit the next offsets to read; called only after the sink acknowledged them. */
   readonly commit: (offsets: ReadonlyArray<TopicPartitionOffset>) => Effect.Effect<void, KafkaError>
   /** Stop fetching and end `records` once what is already buffered has been emitted. */
@@ -98,6 +99,38 @@ export const makeInMemorySource = (
       commits: Ref.get(commits),
     }
   })
+
+/**
+ * A source over `records` that commits nothing (a replay keeps its position in its reader; every
+ * write is idempotent). `drain` ends the stream.
+ */
+export const noCommitSource = <E>(
+  records: Stream.Stream<SourceRecord, E>,
+): Effect.Effect<EventSourceService<E>> =>
+  Effect.map(Deferred.make<void>(), (drained) => ({
+    records: Stream.interruptWhenDeferred(records, drained),
+    commit: () => Effect.void,
+    drain: Deferred.succeed(drained, undefined).pipe(Effect.asVoid),
+  }))
+
+/**
+ * Offers a fetched batch to a bounded queue, heartbeating while it waits for room, so a consumer
+ * stalled by backpressure keeps its group membership (kafkajs heartbeats only between batches).
+ */
+export const offerWhileHeartbeating = <A>(
+  queue: Queue.Enqueue<A>,
+  item: A,
+  heartbeat: () => Promise<void>,
+  every: Duration.DurationInput,
+) =>
+  Effect.raceFirst(
+    Queue.offer(queue, item),
+    Effect.tryPromise(heartbeat).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(every)),
+      Effect.zipRight(Effect.never),
+    ),
+  )
 
 /** Builds a SourceRecord for tests and tools. */
 export const sourceRecord = (

@@ -1,9 +1,17 @@
 import { FastCheck as fc } from "effect"
 import { describe, expect, it } from "vitest"
-import { compareOffsets, offsetRanges, offsetsToCommit, partitionBounds } from "../src/commit.ts"
-import { decodeRecords } from "../src/decode.ts"
-import { sourceRecord } from "../src/source.ts"
-import { clickhouseTime, clickhouseTimeFormatter, groupByMinute, toSinkBatch } from "../src/window.ts"
+import {
+  clickhouseTime,
+  clickhouseTimeFormatter,
+  compareOffsets,
+  decodeRecords,
+  groupByMinute,
+  offsetRanges,
+  offsetsToCommit,
+  partitionBounds,
+  sourceRecord,
+  toSinkBatch,
+} from "../src/index.ts"
 import { eventJson, T0 } from "./fixtures.ts"
 
 const decodeAll = (values: ReadonlyArray<string>, now = T0 + 60_000) =>

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Schedule, TestClock } from "effect"
-import { type PipelineSettings, runPipeline } from "../src/pipeline.ts"
-import { sourceRecord } from "../src/source.ts"
-import { eventJson, inMemoryStages, pipelineDefaults, records, T0 } from "./fixtures.ts"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import { type PipelineSettings, runPipeline, sourceRecord } from "../src/index.ts"
+import { eventJson, inMemoryStages, records, settle, T0, testSettings } from "./fixtures.ts"
 
-const settings = (overrides: Partial<PipelineSettings> = {}): PipelineSettings => ({
-  batchMaxRows: 100,
-  batchMaxWait: Duration.millis(200),
-  maxClockSkew: Duration.minutes(5),
-  retry: Schedule.spaced("1 second"),
-  ...pipelineDefaults,
-  ...overrides,
-})
-
-/** Lets forked fibers run until they block (on the queue or the clock). */
-const settle = Effect.repeatN(Effect.yieldNow(), 50)
+const settings = (overrides: Partial<PipelineSettings> = {}) =>
+  testSettings({ batchMaxRows: 100, ...overrides })
 
 describe("pipeline (in-memory stages)", () => {
   it.effect("closes a batch when it reaches batchMaxRows, without waiting for the timer", () =>
@@ -85,7 +75,7 @@ describe("pipeline (in-memory stages)", () => {
       yield* TestClock.adjust(Duration.seconds(1))
       yield* settle
       expect(stages.journal).toEqual(["write 4", "commit 0@4"])
-      expect(stages.metrics.sinkFailures).toBe(2)
+      expect(stages.observed.sinkFailures).toBe(2)
       yield* stages.source.service.drain
       yield* Fiber.join(fiber)
     }),

@@ -1,5 +1,4 @@
 import type { DeadLetterReason, Event, TableRow } from "@rtoa/core"
-import type { KafkaMessage } from "kafkajs"
 
 /** One Kafka record as the pipeline sees it: bytes plus where it came from. */
 export interface SourceRecord {
@@ -15,12 +14,20 @@ export interface SourceRecord {
   readonly highWatermark: string
 }
 
-/** A kafkajs message of one fetched batch as a SourceRecord. */
+/** What the pipeline reads of a fetched Kafka message (kafkajs's KafkaMessage has these fields). */
+export interface FetchedMessage {
+  readonly offset: string
+  readonly timestamp: string
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+}
+
+/** A message of one fetched batch as a SourceRecord. */
 export const toRecord = (
   topic: string,
   partition: number,
   highWatermark: string,
-  m: KafkaMessage,
+  m: FetchedMessage,
 ): SourceRecord => ({
   topic,
   partition,

@@ -1,24 +1,24 @@
 import { createHash } from "node:crypto"
-import { adminClient, closeQuietly, KafkaClient, KafkaError, kafkaTry, producerOptions } from "@rtoa/core"
-import { Context, Effect, Layer, Ref } from "effect"
+import {
+  adminClient,
+  closeQuietly,
+  DeadLetterLimitsConfig,
+  KafkaClient,
+  type KafkaError,
+  kafkaTry,
+  producerOptions,
+} from "@rtoa/core"
+import { type DeadLetter, DeadLetterSink } from "@rtoa/pipeline"
+import { Config, Effect, Layer } from "effect"
 import kafkajs, { type IHeaders, type Message, Partitioners } from "kafkajs"
 import { DeadLetterLog, DeadLetterLogLive } from "./dead-letter-log.ts"
-import type { DeadLetter } from "./model.ts"
 
 /**
- * Dead-letter stage: refused records go to the dead-letter topic with the reason and their source
- * position in headers, so an operator can inspect, fix and replay them. Payloads go byte for byte
- * up to a size limit; a larger one is truncated, with its original size and SHA-256 in headers.
+ * The live dead-letter sink: refused records go to the dead-letter topic with the reason and their
+ * source position in headers, so an operator can inspect, fix and replay them. Payloads go byte
+ * for byte up to a size limit; a larger one is truncated, with its original size and SHA-256 in
+ * headers. `layer(settings)`, or `layerConfig()` to read them from the environment.
  */
-export interface DeadLetterSinkService {
-  readonly publish: (letters: ReadonlyArray<DeadLetter>) => Effect.Effect<void, KafkaError>
-}
-
-export class DeadLetterSink extends Context.Tag("rtoa/DeadLetterSink")<
-  DeadLetterSink,
-  DeadLetterSinkService
->() {}
-
 export interface DeadLetterSinkSettings {
   /** Larger payloads are truncated to this many bytes. */
   readonly maxPayloadBytes: number
@@ -101,7 +101,7 @@ const topicMaxMessageBytes = (topic: string) =>
   )
 
 /** The Kafka dead-letter sink, with the log of the latest letters for the console (also provided). */
-export const KafkaDeadLetterSinkLive = (
+export const layer = (
   settings: DeadLetterSinkSettings,
 ): Layer.Layer<DeadLetterSink | DeadLetterLog, KafkaError, KafkaClient> =>
   Layer.scoped(
@@ -136,25 +136,11 @@ export const KafkaDeadLetterSinkLive = (
     }),
   ).pipe(Layer.provideMerge(DeadLetterLogLive))
 
-export interface InMemoryDeadLetters {
-  readonly service: DeadLetterSinkService
-  readonly letters: Effect.Effect<ReadonlyArray<DeadLetter>>
-  /** While unreachable, every publish fails with a KafkaError, as with the broker away. */
-  readonly setReachable: (reachable: boolean) => Effect.Effect<void>
-}
+/** DLQ_MAX_PAYLOAD_BYTES, from core's DeadLetterLimitsConfig. */
+export const settingsConfig: Config.Config<DeadLetterSinkSettings> = Config.map(
+  DeadLetterLimitsConfig,
+  ({ maxPayloadBytes }) => ({ maxPayloadBytes }),
+)
 
-export const makeInMemoryDeadLetters: Effect.Effect<InMemoryDeadLetters> = Effect.gen(function* () {
-  const ref = yield* Ref.make<ReadonlyArray<DeadLetter>>([])
-  const reachable = yield* Ref.make(true)
-  const unreachable = new KafkaError({ operation: "dlq.send", message: "broker unreachable (in-memory)" })
-  return {
-    service: {
-      publish: (letters) =>
-        Effect.flatMap(Ref.get(reachable), (up) =>
-          up ? Ref.update(ref, (all) => [...all, ...letters]) : Effect.fail(unreachable),
-        ),
-    },
-    letters: Ref.get(ref),
-    setReachable: (up) => Ref.set(reachable, up),
-  }
-})
+export const layerConfig = (config: Config.Config.Wrap<DeadLetterSinkSettings> = settingsConfig) =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

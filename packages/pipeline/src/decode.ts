@@ -43,3 +43,23 @@ export const decodeRecords = (
   }
   return { events, deadLetters }
 }
+
+/**
+ * The decode stage as of when each record entered the topic: "now" for the future-time check is
+ * the record's own Kafka timestamp (about when the live processor judged it), so a replay repeats
+ * the live decision whatever day it runs: an event refused as `event_time_in_future` is refused
+ * again, instead of being accepted because its time has since passed. Records without a timestamp
+ * (or one after `fallbackNowMs`) use `fallbackNowMs`.
+ */
+export const decodeForReplay = (
+  records: Iterable<SourceRecord>,
+  maxSkewMs: number,
+  fallbackNowMs: number,
+  decode?: typeof decodeMessage,
+): DecodeResult =>
+  decodeRecords(
+    records,
+    (record) => (record.timestamp > 0 ? Math.min(record.timestamp, fallbackNowMs) : fallbackNowMs),
+    maxSkewMs,
+    decode,
+  )
