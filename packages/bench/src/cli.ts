@@ -200,6 +200,7 @@ export const launch = <Name extends string, E, A>(command: Command.Command<Name,
         process.exitCode = 2
       }),
     ),
-    Effect.provide(NodeContext.layer),
+    // Help lists the bench's own flags only (not @effect/cli's --wizard, --completions...).
+    Effect.provide([NodeContext.layer, CliConfig.layer({ showBuiltIns: false })]),
     NodeRuntime.runMain,
   )
