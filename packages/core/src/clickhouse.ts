@@ -181,7 +181,7 @@ const embeddedConnection = (dataPath: string) =>
  * The pid of another live process holding an embedded store, if any. chDB only says "Failed to
  * create connection"; the engine's `status` file names the holder while it runs.
  */
-export const embeddedStoreHolder = (dataPath: string): number | undefined => {
+const embeddedStoreHolder = (dataPath: string): number | undefined => {
   try {
     const pid = Number(/^PID:\s*(\d+)/m.exec(fs.readFileSync(path.join(dataPath, "status"), "utf8"))?.[1])
     if (!Number.isInteger(pid) || pid === process.pid) return undefined

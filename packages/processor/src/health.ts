@@ -11,7 +11,7 @@ import { Metrics, type ProcessorMetrics } from "./metrics.ts"
  *   stalled      records wait but nothing was committed for STALL_TIMEOUT_MS
  *   failed       stopped consuming (e.g. the dead-letter limit); needs an operator
  */
-export const PROCESSOR_STATES = ["starting", "running", "backing_off", "stalled", "failed"] as const
+const PROCESSOR_STATES = ["starting", "running", "backing_off", "stalled", "failed"] as const
 export type ProcessorState = (typeof PROCESSOR_STATES)[number]
 
 export interface HealthSnapshot {
@@ -54,7 +54,7 @@ interface State {
   readonly stalledSince: number | undefined
 }
 
-export const pendingRecords = (m: ProcessorMetrics): number => {
+const pendingRecords = (m: ProcessorMetrics): number => {
   let lag = 0
   for (const n of m.lag.values()) lag += n
   return Math.max(0, m.fetched - m.consumed) + lag
