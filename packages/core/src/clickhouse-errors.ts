@@ -77,7 +77,7 @@ const network =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|Timeout error|closed/i
 
 /** The engine's numeric error code: @clickhouse/client's `code`, or "Code: N." in the message. */
-export const clickhouseErrorCode = (cause: unknown): number | undefined => {
+const clickhouseErrorCode = (cause: unknown): number | undefined => {
   const code = (cause as { code?: unknown } | null)?.code
   if (typeof code === "string" && /^\d+$/.test(code)) return Number(code)
   if (typeof code === "number") return code

@@ -3,11 +3,11 @@ import * as path from "node:path"
 import { Readable } from "node:stream"
 import { createClient, type DataFormat, type ClickHouseClient as RawClient } from "@clickhouse/client"
 import { createChdbConnection } from "chdb/connection"
-import { type ConfigError, Context, Effect, Layer, Redacted } from "effect"
+import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { classifyClickHouseError } from "./clickhouse-errors.ts"
 import { closeQuietly } from "./close-quietly.ts"
 import { ClickHouseConfig } from "./config.ts"
-import type { QueryLimits } from "./endpoint.ts"
+import { type QueryLimits, QueryLimitsConfig } from "./endpoint.ts"
 import { ClickHouseError } from "./errors.ts"
 import { embeddedParams } from "./query-params.ts"
 
@@ -181,7 +181,7 @@ const embeddedConnection = (dataPath: string) =>
  * The pid of another live process holding an embedded store, if any. chDB only says "Failed to
  * create connection"; the engine's `status` file names the holder while it runs.
  */
-export const embeddedStoreHolder = (dataPath: string): number | undefined => {
+const embeddedStoreHolder = (dataPath: string): number | undefined => {
   try {
     const pid = Number(/^PID:\s*(\d+)/m.exec(fs.readFileSync(path.join(dataPath, "status"), "utf8"))?.[1])
     if (!Number.isInteger(pid) || pid === process.pid) return undefined
@@ -282,3 +282,14 @@ export const makeReadOnlyClickHouse = (config: ClickHouseConfig, limits: ReadOnl
 
 export const ClickHouseLive: Layer.Layer<ClickHouse, ClickHouseError | ConfigError.ConfigError> =
   Layer.scoped(ClickHouse, Effect.flatMap(ClickHouseConfig, makeClickHouse))
+
+/** The read-only client from the environment: CLICKHOUSE_* and the QUERY_* limits. */
+export const ClickHouseReadOnlyLive: Layer.Layer<
+  ClickHouseReadOnly,
+  ClickHouseError | ConfigError.ConfigError
+> = Layer.scoped(
+  ClickHouseReadOnly,
+  Effect.flatMap(Config.all([ClickHouseConfig, QueryLimitsConfig]), ([config, limits]) =>
+    makeReadOnlyClickHouse(config, limits),
+  ),
+)

@@ -1,6 +1,7 @@
 /**
- * Why a record was refused: one definition for the decode stage, the sink, the dead-letter
- * headers (`dlq.reason`), /metrics labels, the chaos suite and the README.
+ * Why a record was refused, and what each reason means: the one list the decode stage, the sink,
+ * the dead-letter headers (`dlq.reason`) and the /metrics labels take their reasons from (the
+ * README's table describes the same reasons for readers).
  */
 export const deadLetterReasons = {
   empty: "tombstone (null value) or empty value",
@@ -17,8 +18,6 @@ export const deadLetterReasons = {
 } as const
 
 export type DeadLetterReason = keyof typeof deadLetterReasons
-
-export const DEAD_LETTER_REASONS = Object.keys(deadLetterReasons) as ReadonlyArray<DeadLetterReason>
 
 // Control, bidirectional-override and replacement characters (the last marks bytes that were not UTF-8).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose

@@ -21,7 +21,7 @@ export const findWorkspaceRoot = (from: string = process.cwd()): string => {
 }
 
 /** `.env` at `root` as parsed by Node's own parser (empty when there is none). */
-export const readDotenv = (root: string): Readonly<Record<string, string>> => {
+const readDotenv = (root: string): Readonly<Record<string, string>> => {
   const file = path.join(root, ".env")
   if (!fs.existsSync(file)) return {}
   const parsed = parseEnv(fs.readFileSync(file, "utf8"))

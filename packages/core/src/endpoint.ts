@@ -153,9 +153,9 @@ export const originAllowed = (
  * The console's session cookie: derived from the token (an HMAC), so it is stable across restarts
  * and useless anywhere else; HttpOnly and SameSite=Strict (with the Origin check: no cross-site use).
  */
-export const SESSION_COOKIE = "rtoa_session"
+const SESSION_COOKIE = "rtoa_session"
 
-export const sessionValue = (token: Redacted.Redacted): string =>
+const sessionValue = (token: Redacted.Redacted): string =>
   createHmac("sha256", Redacted.value(token)).update("rtoa-console-session").digest("base64url")
 
 export const sessionCookie = (token: Redacted.Redacted): string =>

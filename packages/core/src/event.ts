@@ -118,7 +118,7 @@ const Properties = (limits: DecodeLimits) =>
     }),
   )
 
-export const makeEventSchema = (limits: DecodeLimits) =>
+const makeEventSchema = (limits: DecodeLimits) =>
   Schema.Struct({
     event_id: Text("event_id", 128, "Unique per event; a resend with the same event_id is counted once."),
     user_id: Text("user_id", 128, "The acting user; also the Kafka message key."),
@@ -187,7 +187,7 @@ const tooDeep = (json: unknown, limits: DecodeLimits): boolean => {
 }
 
 /** Decodes parsed JSON against the contract: the reference the fast path must agree with. */
-export const makeReferenceDecoder = (limits: DecodeLimits) => {
+const makeReferenceDecoder = (limits: DecodeLimits) => {
   const decode = Schema.decodeUnknownEither(makeEventSchema(limits), { errors: "all" })
   return (json: unknown): Either.Either<Event, EventDecodeFailure> => {
     if (tooDeep(json, limits))

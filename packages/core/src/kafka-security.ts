@@ -11,7 +11,7 @@ import { readCertificates, readPrivateKey } from "./pem.ts"
  * them in makeKafka.
  */
 
-export const kafkaSecurityProtocols = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const
+const kafkaSecurityProtocols = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const
 export type KafkaSecurityProtocol = (typeof kafkaSecurityProtocols)[number]
 
 export const kafkaSaslMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const

@@ -127,7 +127,7 @@ const metadataLag = (e: KafkaError) => hasErrorType(e.cause, "UNKNOWN_TOPIC_OR_P
  * survives one broker's loss and still needs two copies (with 0 the broker's
  * `min.insync.replicas` applies: 2 on the local 3-node cluster, see infra/kafka).
  */
-export const topicReplication = (replicationFactor: number) =>
+const topicReplication = (replicationFactor: number) =>
   replicationFactor <= 0
     ? { replicationFactor: -1 }
     : {

@@ -70,7 +70,7 @@ const afterStatements: Readonly<
 }
 
 /** The ledger on a single node (a cluster's: cluster-ddl.ts clusterLedgerStatement). */
-export const ledgerStatement = `CREATE TABLE IF NOT EXISTS schema_migrations
+const ledgerStatement = `CREATE TABLE IF NOT EXISTS schema_migrations
      (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
      ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`
 

@@ -47,7 +47,7 @@ interface Node {
 }
 
 /** EXPLAIN AST's text (one node per line, one space of indent per level) as a tree. */
-export const parseAstText = (text: string): Node | undefined => {
+const parseAstText = (text: string): Node | undefined => {
   const stack: Array<{ depth: number; node: Node }> = []
   let root: Node | undefined
   for (const line of text.split("\n")) {
@@ -68,7 +68,7 @@ export const parseAstText = (text: string): Node | undefined => {
 }
 
 /** Checks the tree of one parsed statement; returns its kind, or why it is refused. */
-export const checkStatement = (
+const checkStatement = (
   root: Node,
 ): { readonly kind: string; readonly format?: string } | { readonly refused: string } => {
   const kind = kinds[root.type]
@@ -94,7 +94,7 @@ const formatName = /^[A-Za-z0-9]+$/
  * Parses `sql` with the engine and returns the statement to run, or QueryRefused with why.
  * `format` (the output unless the statement names its own) must be one of the engine's.
  */
-export const guardReadQuery = (
+const guardReadQuery = (
   ch: ClickHouseClient,
   sql: string,
   format: string,

@@ -1,5 +1,5 @@
 import { ClickHouse, refreshMinuteCounts } from "@rtoa/core"
-import { Context, type Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { Context, Effect, Layer, Ref, Schedule } from "effect"
 
 /**
  * Keeps metrics_minutely_counts (exact per-minute counts, cheap to read) a few seconds behind the
@@ -52,19 +52,19 @@ const make = Effect.gen(function* () {
   return { touched, version: Ref.get(version), flush } satisfies MinuteCountsService
 })
 
-/** The refresher with its loop every `interval`; a last refresh when the scope closes. */
-export const MinuteCountsLive = (
-  interval: Duration.DurationInput,
-): Layer.Layer<MinuteCounts, never, ClickHouse> =>
-  Layer.scoped(
-    MinuteCounts,
-    Effect.gen(function* () {
-      const service = yield* make
-      yield* Effect.forkScoped(Effect.repeat(service.flush, Schedule.spaced(interval)))
-      yield* Effect.addFinalizer(() => service.flush)
-      return service
-    }),
-  )
+// A few seconds behind the writes is fresh enough for the console, and keeps refreshes batched.
+const REFRESH_INTERVAL = "2 seconds"
+
+/** The refresher with its loop every 2 s; a last refresh when the scope closes. */
+export const MinuteCountsLive: Layer.Layer<MinuteCounts, never, ClickHouse> = Layer.scoped(
+  MinuteCounts,
+  Effect.gen(function* () {
+    const service = yield* make
+    yield* Effect.forkScoped(Effect.repeat(service.flush, Schedule.spaced(REFRESH_INTERVAL)))
+    yield* Effect.addFinalizer(() => service.flush)
+    return service
+  }),
+)
 
 /** Counts nothing (unit tests of the pipeline). */
 export const MinuteCountsNone: Layer.Layer<MinuteCounts> = Layer.succeed(MinuteCounts, {

@@ -1,7 +1,7 @@
 import type { DeadLetterLimits, decodeMessage } from "@rtoa/core"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
 import { offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
-import { DeadLetterLimitExceeded, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
+import { DeadLetterLimitExceeded, type DeadLetterPolicy, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
 import { decodeForReplay, decodeRecords } from "./decode.ts"
 import { type WriteGroup, writeGroups, writeIsolating } from "./isolate.ts"
@@ -37,7 +37,7 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
 )
 
 /** A micro-batch decoded and grouped, ready for the sinks. */
-export interface PreparedBatch {
+interface PreparedBatch {
   readonly records: Chunk.Chunk<SourceRecord>
   readonly events: ReadonlyArray<DecodedEvent>
   readonly refused: ReadonlyArray<DeadLetter>
@@ -46,7 +46,7 @@ export interface PreparedBatch {
 }
 
 /** Decode and window/group stages: pure CPU work on the batch. */
-export const prepareBatch = (settings: PipelineSettings) => (records: Chunk.Chunk<SourceRecord>) =>
+const prepareBatch = (settings: PipelineSettings) => (records: Chunk.Chunk<SourceRecord>) =>
   Effect.map(Clock.currentTimeMillis, (now): PreparedBatch => {
     const skewMs = Duration.toMillis(settings.maxClockSkew)
     const { events, deadLetters: refused } =
@@ -64,13 +64,8 @@ type Commit = EventSourceService<unknown>["commit"]
  * while the offsets stay where they were, so nothing is lost and a crash replays at most the
  * batches not yet committed. Before anything is dead-lettered the policy may stop the pipeline.
  */
-export const writeBatch =
-  (
-    settings: PipelineSettings,
-    commit: Commit,
-    policy = makeDeadLetterPolicy(settings.deadLetterLimits),
-    member = "0",
-  ) =>
+const writeBatch =
+  (settings: PipelineSettings, commit: Commit, policy: DeadLetterPolicy, member: string) =>
   ({ records, events, refused, groups }: PreparedBatch) =>
     Effect.gen(function* () {
       const deadLetters = yield* DeadLetterSink
@@ -129,13 +124,14 @@ export const writeBatch =
       })
     }).pipe(Effect.withSpan("processor.batch"))
 
-/** One micro-batch through every stage. */
-export const processBatch =
-  (settings: PipelineSettings, policy = makeDeadLetterPolicy(settings.deadLetterLimits), member = "0") =>
-  (records: Chunk.Chunk<SourceRecord>) =>
+/** One micro-batch through every stage (one member's; the dead-letter policy spans the calls). */
+export const processBatch = (settings: PipelineSettings) => {
+  const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
+  return (records: Chunk.Chunk<SourceRecord>) =>
     Effect.flatMap(EventSource, (source) =>
-      Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, source.commit, policy, member)),
+      Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, source.commit, policy, "0")),
     )
+}
 
 /**
  * The pipeline over `source`: records cut into micro-batches by size or time, each prepared,

@@ -1,5 +1,5 @@
 import { ClickHouse, ClickHouseError } from "@rtoa/core"
-import { Context, Duration, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer, Ref } from "effect"
 import { MinuteCounts, MinuteCountsLive } from "./minute-counts.ts"
 import type { RawEventRow, SinkBatch } from "./model.ts"
 
@@ -33,7 +33,7 @@ export const ClickHouseSinkLive: Layer.Layer<EventSink | MinuteCounts, never, Cl
           ),
     }
   }),
-).pipe(Layer.provideMerge(MinuteCountsLive(Duration.seconds(2))))
+).pipe(Layer.provideMerge(MinuteCountsLive))
 
 const minutesOf = (batch: SinkBatch): ReadonlySet<number> =>
   new Set(batch.aggregates.map((a) => Date.parse(`${a.time_window.replace(" ", "T")}Z`)))

@@ -3,7 +3,7 @@ import type { DecodedEvent, MinuteAggregate, RawEventRow, SinkBatch } from "./mo
 
 export const MINUTE_MS = 60_000
 /** An event counts as late when its record reached Kafka more than this after its event_time. */
-export const LATE_AFTER_MS = 60_000
+const LATE_AFTER_MS = 60_000
 
 /** 'YYYY-MM-DD hh:mm:ss.sss' (UTC): the text form ClickHouse DateTime/DateTime64 columns read. */
 export const clickhouseTime = (ms: number): string =>
@@ -42,10 +42,8 @@ const rawRow = compileOverDimensions<
   }`,
 )
 
-export const toRawRow = (
-  { event, record }: DecodedEvent,
-  formatTime: (ms: number) => string = clickhouseTime,
-): RawEventRow => rawRow(event, formatTime(event.event_time), record.partition, record.offset)
+const toRawRow = ({ event, record }: DecodedEvent, formatTime: (ms: number) => string): RawEventRow =>
+  rawRow(event, formatTime(event.event_time), record.partition, record.offset)
 
 /**
  * Window/group stage: buckets one micro-batch by event-time minute and dimensions, keeping each

@@ -1,14 +1,10 @@
 import {
   ClickHouse,
-  ClickHouseConfig,
   ClickHouseLive,
-  ClickHouseReadOnly,
+  ClickHouseReadOnlyLive,
   checkSchema,
-  EndpointConfig,
   ensureAppTopics,
-  ensureEndpointToken,
   KafkaClientLive,
-  makeReadOnlyClickHouse,
   ProcessorConfig,
   ReadQueriesLive,
 } from "@rtoa/core"
@@ -20,16 +16,17 @@ import {
   runPipeline,
 } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer } from "effect"
-import { AlertInputsLive, AlertStateStoreLive, AlertsLive, loadAlertSettings } from "./alerts/index.ts"
-import { Health, HealthLive } from "./health.ts"
-import { HttpLive } from "./http.ts"
+import { AlertInputsLive, AlertStateStoreLive } from "./alerts/index.ts"
+import * as Alerts from "./alerts/runner.ts"
+import * as Health from "./health.ts"
+import * as Http from "./http.ts"
 import * as KafkaDeadLetters from "./kafka-dead-letters.ts"
 import * as KafkaSource from "./kafka-source.ts"
 import { MetricsLive } from "./metrics.ts"
 import { PipelineObserverLive } from "./pipeline-observer.ts"
 import { SamplerLive } from "./sampler.ts"
 import { inspectEngine } from "./startup.ts"
-import { TracingLive } from "./tracing.ts"
+import * as Tracing from "./tracing.ts"
 
 /**
  * Runs the pipeline until interrupted (SIGINT/SIGTERM via runMain), then drains: stop fetching,
@@ -69,29 +66,27 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
     )
   })
 
-/** The whole processor program with its live layers, configured once from the environment. */
+/**
+ * The whole processor program with its live layers, each configured from the environment by its
+ * own `layerConfig` (the pipeline's settings and the members' count and timing are read here).
+ */
 export const processorProgram = Effect.gen(function* () {
   const config = yield* ProcessorConfig
-  const chConfig = yield* ClickHouseConfig
   const pipelineSettings = yield* pipelineSettingsConfig
-  const alertSettings = yield* loadAlertSettings
-  const endpoint = yield* EndpointConfig
-  const token = yield* ensureEndpointToken(endpoint)
-  const readOnly = Layer.scoped(ClickHouseReadOnly, makeReadOnlyClickHouse(chConfig, endpoint.limits))
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
   // The sinks (with the counts refresher and the dead-letter log they feed) and the sampler
   // come first: the operator endpoint and its console read them.
   const sinks = Layer.mergeAll(
     ClickHouseSinkLive,
     KafkaDeadLetters.layerConfig(),
-    SamplerLive(Duration.seconds(5)),
-    AlertsLive(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
+    SamplerLive,
+    Alerts.layerConfig().pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
   )
-  const stages = HttpLive({ endpoint, token }).pipe(
+  const stages = Http.layerConfig().pipe(
     Layer.provide(ReadQueriesLive),
     Layer.provideMerge(Layer.merge(sinks, PipelineObserverLive)),
-    Layer.provideMerge(readOnly),
-    Layer.provideMerge(HealthLive(config.stallTimeout)),
+    Layer.provideMerge(ClickHouseReadOnlyLive),
+    Layer.provideMerge(Health.layerConfig()),
   )
 
   // Each consumer-group member has its own source and pipeline; they share the sinks and the
@@ -106,10 +101,7 @@ export const processorProgram = Effect.gen(function* () {
     )
   const main = Effect.gen(function* () {
     const ch = yield* ClickHouse
-    const health = yield* Health
-    yield* Effect.logInfo(
-      `operator endpoint http://${endpoint.host}:${endpoint.port} (bearer token ${endpoint.token === undefined ? `in ${endpoint.tokenFile}` : "from PROCESSOR_HTTP_TOKEN"}); console http://${endpoint.host}:${endpoint.port}/dashboard/ (make console-url prints a sign-in link)`,
-    )
+    const health = yield* Health.Health
     yield* checkSchema(ch)
     const engine = yield* inspectEngine(ch)
     yield* Effect.logInfo(
@@ -143,6 +135,6 @@ export const processorProgram = Effect.gen(function* () {
     )
   })
   yield* Effect.zipRight(ensureAppTopics, main.pipe(Effect.provide(stages))).pipe(
-    Effect.provide(Layer.mergeAll(infra, TracingLive)),
+    Effect.provide(Layer.mergeAll(infra, Tracing.layerConfig())),
   )
 })

@@ -18,7 +18,7 @@ export class DeadLetterLog extends Context.Tag("rtoa/DeadLetterLog")<DeadLetterL
 
 const KEEP = 200
 
-export const entryOf = (letter: DeadLetter, atMs: number): DeadLetterEntry => ({
+const entryOf = (letter: DeadLetter, atMs: number): DeadLetterEntry => ({
   at: Math.floor(atMs / 1_000),
   reason: letter.reason,
   detail: letter.detail.slice(0, 1_000),

@@ -1,4 +1,5 @@
-import { Clock, Context, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { ProcessorConfig } from "@rtoa/core"
+import { Clock, Config, Context, Duration, Effect, Layer, Ref, Schedule } from "effect"
 import { Gauge, type Registry } from "prom-client"
 import { Metrics, type ProcessorMetrics } from "./metrics.ts"
 
@@ -10,7 +11,7 @@ import { Metrics, type ProcessorMetrics } from "./metrics.ts"
  *   stalled      records wait but nothing was committed for STALL_TIMEOUT_MS
  *   failed       stopped consuming (e.g. the dead-letter limit); needs an operator
  */
-export const PROCESSOR_STATES = ["starting", "running", "backing_off", "stalled", "failed"] as const
+const PROCESSOR_STATES = ["starting", "running", "backing_off", "stalled", "failed"] as const
 export type ProcessorState = (typeof PROCESSOR_STATES)[number]
 
 export interface HealthSnapshot {
@@ -53,7 +54,7 @@ interface State {
   readonly stalledSince: number | undefined
 }
 
-export const pendingRecords = (m: ProcessorMetrics): number => {
+const pendingRecords = (m: ProcessorMetrics): number => {
   let lag = 0
   for (const n of m.lag.values()) lag += n
   return Math.max(0, m.fetched - m.consumed) + lag
@@ -138,14 +139,30 @@ export const makeHealth = (stallTimeout: Duration.Duration) =>
     return service
   })
 
-/** Health with a watcher that checks for a stall every second. */
-export const HealthLive = (stallTimeout: Duration.Duration): Layer.Layer<Health, never, Metrics> =>
+export interface HealthSettings {
+  /** Records waiting and no commit for this long: the processor reports itself stalled. */
+  readonly stallTimeout: Duration.Duration
+}
+
+/** Health with a watcher that checks for a stall every second; `layerConfig` reads the settings. */
+export const layer = (settings: HealthSettings): Layer.Layer<Health, never, Metrics> =>
   Layer.scoped(
     Health,
-    Effect.tap(makeHealth(stallTimeout), (h) =>
+    Effect.tap(makeHealth(settings.stallTimeout), (h) =>
       Effect.forkScoped(Effect.repeat(h.check, Schedule.spaced("1 second"))),
     ),
   )
+
+/** STALL_TIMEOUT_MS, from core's ProcessorConfig. */
+export const settingsConfig: Config.Config<HealthSettings> = Config.map(
+  ProcessorConfig,
+  ({ stallTimeout }) => ({
+    stallTimeout,
+  }),
+)
+
+export const layerConfig = (config: Config.Config.Wrap<HealthSettings> = settingsConfig) =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
 
 interface HealthGauges {
   readonly state: Gauge<"state">

@@ -9,14 +9,15 @@ import {
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   bearerMatches,
-  type EndpointConfig,
+  EndpointConfig,
+  ensureEndpointToken,
   hostAllowed,
   originAllowed,
   publicMessage,
   ReadQueries,
   sessionMatches,
 } from "@rtoa/core"
-import { Clock, Effect, Layer, Option, type Redacted } from "effect"
+import { Clock, Config, Effect, Layer, Option, type Redacted } from "effect"
 import { withClickHouseHttp } from "./clickhouse-http.ts"
 import { consoleRoutes } from "./console/routes.ts"
 import { Health, type HealthSnapshot, recordHealthMetrics } from "./health.ts"
@@ -158,7 +159,8 @@ export const router = (settings: HttpSettings) =>
  * listening and closes every connection: the server's own release waits for open connections to
  * end, and a console's /api/stream never does (the process would outlive SIGTERM).
  */
-export const HttpLive = (settings: HttpSettings) => {
+export const layer = (settings: HttpSettings) => {
+  const { endpoint } = settings
   let server: Server | undefined
   const closeConnectionsOnShutdown = Layer.scopedDiscard(
     Effect.addFinalizer(() =>
@@ -184,10 +186,28 @@ export const HttpLive = (settings: HttpSettings) => {
               })
               return server
             },
-            { host: settings.endpoint.host, port: settings.endpoint.port },
+            { host: endpoint.host, port: endpoint.port },
           ),
         ),
       ),
     ),
+  ).pipe(
+    Layer.tap(() =>
+      Effect.logInfo(
+        `operator endpoint http://${endpoint.host}:${endpoint.port} (bearer token ${endpoint.token === undefined ? `in ${endpoint.tokenFile}` : "from PROCESSOR_HTTP_TOKEN"}); console http://${endpoint.host}:${endpoint.port}/dashboard/ (make console-url prints a sign-in link)`,
+      ),
+    ),
   )
 }
+
+/**
+ * The endpoint from core's EndpointConfig (PROCESSOR_HTTP_*, QUERY_*) and its token:
+ * PROCESSOR_HTTP_TOKEN, else the token file, created on first start.
+ */
+export const layerConfig = (config: Config.Config.Wrap<EndpointConfig> = EndpointConfig) =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const endpoint = yield* Config.unwrap(config)
+      return layer({ endpoint, token: yield* ensureEndpointToken(endpoint) })
+    }),
+  )

@@ -24,7 +24,7 @@ export interface DeadLetterSinkSettings {
   readonly maxPayloadBytes: number
 }
 
-export const deadLetterHeaders = (letter: DeadLetter): IHeaders => ({
+const deadLetterHeaders = (letter: DeadLetter): IHeaders => ({
   "dlq.reason": letter.reason,
   "dlq.detail": letter.detail.slice(0, 1_000),
   "dlq.source.topic": letter.record.topic,

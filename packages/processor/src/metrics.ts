@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Layer } from "effect"
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client"
 
 /**
@@ -185,9 +185,6 @@ export const MetricsLive: Layer.Layer<Metrics> = Layer.sync(Metrics, () => {
   collectDefaultMetrics({ register: metrics.registry })
   return metrics
 })
-
-/** Runs `f` against the metrics registry (a synchronous update). */
-export const updateMetrics = (f: (m: ProcessorMetrics) => void) => Effect.map(Metrics, f)
 
 /**
  * Consumer lag per partition now: records behind the high watermark (after the last batch) and

@@ -4,13 +4,7 @@ import { Health } from "./health.ts"
 import { type BatchOutcome, Metrics } from "./metrics.ts"
 
 /** A written batch as the processor's metrics count it. */
-export const batchOutcome = ({
-  records,
-  written,
-  deadLetters,
-  ackedAt,
-  bounds,
-}: WrittenBatch): BatchOutcome => {
+const batchOutcome = ({ records, written, deadLetters, ackedAt, bounds }: WrittenBatch): BatchOutcome => {
   let newestEventTime: number | undefined
   for (const e of written)
     if (!(e.event.event_time <= (newestEventTime ?? -1))) newestEventTime = e.event.event_time

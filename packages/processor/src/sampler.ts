@@ -1,6 +1,6 @@
 import * as os from "node:os"
 import { ClickHouse, type TableRow } from "@rtoa/core"
-import { Clock, Context, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { Clock, Context, Effect, Layer, Ref, Schedule } from "effect"
 import { LATENCY_BUCKETS, Metrics, type ProcessorMetrics } from "./metrics.ts"
 
 /**
@@ -146,42 +146,40 @@ const statsRow = (
 })
 
 const KEEP = 61
+// ingest_stats gets a row this often: the console's day-long panels need no finer grain.
+const STATS_EVERY_SECONDS = 5
 
 /**
- * Samples every second; every `statsInterval` writes an ingest_stats row (a failed write is
- * logged and the interval is folded into the next row: counters are cumulative).
+ * Samples every second; every 5 s writes an ingest_stats row (a failed write is logged and the
+ * interval is folded into the next row: counters are cumulative).
  */
-export const SamplerLive = (
-  statsInterval: Duration.DurationInput,
-): Layer.Layer<Sampler, never, Metrics | ClickHouse> =>
-  Layer.scoped(
-    Sampler,
-    Effect.gen(function* () {
-      const metrics = yield* Metrics
-      const ch = yield* ClickHouse
-      const processor = `${os.hostname()}:${process.pid}`
-      const start = take(metrics, yield* Clock.currentTimeMillis)
-      const samples = yield* Ref.make<ReadonlyArray<Sample>>([start])
-      const written = yield* Ref.make(start)
-      const statsEvery = Math.max(1, Math.round(Duration.toMillis(Duration.decode(statsInterval)) / 1_000))
-      let tick = 0
-      const step = Effect.gen(function* () {
-        const now = take(metrics, yield* Clock.currentTimeMillis)
-        const all = yield* Ref.updateAndGet(samples, (s) => [...s, now].slice(-KEEP))
-        tick += 1
-        if (tick % statsEvery !== 0) return
-        const from = yield* Ref.get(written)
-        const since = all.filter((s) => s.t > from.t)
-        const maxBatchRows = Math.max(0, ...since.map((s) => s.maxBatchRows))
-        const lag = Math.max(0, ...metrics.lag.values())
-        yield* ch.insert("ingest_stats", [statsRow(processor, from, now, maxBatchRows, lag)]).pipe(
-          Effect.zipRight(Ref.set(written, now)),
-          Effect.catchAll((e) =>
-            Effect.logWarning(`writing ingest_stats failed (folded into the next row): ${e.message}`),
-          ),
-        )
-      })
-      yield* Effect.forkScoped(Effect.repeat(step, Schedule.spaced("1 second")))
-      return { recent: Effect.map(Ref.get(samples), summarize) }
-    }),
-  )
+export const SamplerLive: Layer.Layer<Sampler, never, Metrics | ClickHouse> = Layer.scoped(
+  Sampler,
+  Effect.gen(function* () {
+    const metrics = yield* Metrics
+    const ch = yield* ClickHouse
+    const processor = `${os.hostname()}:${process.pid}`
+    const start = take(metrics, yield* Clock.currentTimeMillis)
+    const samples = yield* Ref.make<ReadonlyArray<Sample>>([start])
+    const written = yield* Ref.make(start)
+    let tick = 0
+    const step = Effect.gen(function* () {
+      const now = take(metrics, yield* Clock.currentTimeMillis)
+      const all = yield* Ref.updateAndGet(samples, (s) => [...s, now].slice(-KEEP))
+      tick += 1
+      if (tick % STATS_EVERY_SECONDS !== 0) return
+      const from = yield* Ref.get(written)
+      const since = all.filter((s) => s.t > from.t)
+      const maxBatchRows = Math.max(0, ...since.map((s) => s.maxBatchRows))
+      const lag = Math.max(0, ...metrics.lag.values())
+      yield* ch.insert("ingest_stats", [statsRow(processor, from, now, maxBatchRows, lag)]).pipe(
+        Effect.zipRight(Ref.set(written, now)),
+        Effect.catchAll((e) =>
+          Effect.logWarning(`writing ingest_stats failed (folded into the next row): ${e.message}`),
+        ),
+      )
+    })
+    yield* Effect.forkScoped(Effect.repeat(step, Schedule.spaced("1 second")))
+    return { recent: Effect.map(Ref.get(samples), summarize) }
+  }),
+)

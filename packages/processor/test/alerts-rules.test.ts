@@ -185,10 +185,10 @@ describe("alert config", () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtoa-alerts-"))
       fs.copyFileSync(EXAMPLE, path.join(dir, "ok.yaml"))
       fs.writeFileSync(path.join(dir, "bad.yaml"), "rules:\n  - name: x\n    kind: freshness\n")
-      const ok = yield* withEnv(loadAlertSettings, { RTOA_HOME: dir, ALERT_RULES_FILE: "ok.yaml" })
+      const ok = yield* withEnv(loadAlertSettings(), { RTOA_HOME: dir, ALERT_RULES_FILE: "ok.yaml" })
       expect(ok.rules).toHaveLength(6)
       const bad = yield* Effect.flip(
-        withEnv(loadAlertSettings, { RTOA_HOME: dir, ALERT_RULES_FILE: "bad.yaml" }),
+        withEnv(loadAlertSettings(), { RTOA_HOME: dir, ALERT_RULES_FILE: "bad.yaml" }),
       )
       expect(String(bad.message)).toContain(`alert rules file ${path.join(dir, "bad.yaml")}:`)
       expect(String(bad.message)).toContain(`rule "x" (#1): description: is missing`)

@@ -17,7 +17,7 @@ import {
 } from "effect"
 import { AlertInputsInMemory, AlertInputsMemory, type MemoryEvents } from "../src/alerts/inputs-memory.ts"
 import type { AlertRule, ConsumerLagRule } from "../src/alerts/rules.ts"
-import { Alerts, AlertsLive } from "../src/alerts/runner.ts"
+import { Alerts, layer as alertsLayer } from "../src/alerts/runner.ts"
 import {
   AlertStateStore,
   AlertStateStoreMemory,
@@ -57,7 +57,7 @@ const harness = (
     const memory = Context.get(inputs, AlertInputsMemory)
     yield* seed(memory)
     const runner = yield* Layer.build(
-      AlertsLive({ rules, interval: Duration.millis(INTERVAL), webhookUrls: [] }).pipe(
+      alertsLayer({ rules, interval: Duration.millis(INTERVAL), webhookUrls: [] }).pipe(
         Layer.provide(Layer.succeedContext(inputs)),
         Layer.provide(store === undefined ? AlertStateStoreMemory : Layer.succeed(AlertStateStore, store)),
       ),
@@ -256,7 +256,7 @@ describe("Alerts runner (TestClock, in-memory inputs)", () => {
   it.scoped("without rules there is no loop and an empty status", () =>
     Effect.gen(function* () {
       const context = yield* Layer.build(
-        AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
+        alertsLayer({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
           Layer.provide([AlertInputsInMemory, AlertStateStoreMemory]),
         ),
       )

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
 import { AlertInputsInMemory, AlertInputsMemory } from "../src/alerts/inputs-memory.ts"
 import type { ConsumerLagRule } from "../src/alerts/rules.ts"
-import { Alerts, AlertsLive } from "../src/alerts/runner.ts"
+import { Alerts, layer as alertsLayer } from "../src/alerts/runner.ts"
 import { AlertStateStoreMemory } from "../src/alerts/state-store.ts"
 import {
   defaultWebhookOptions,
@@ -213,7 +213,7 @@ describe("alert webhooks (real HTTP receivers)", () => {
       }
       const settings = { rules: [rule], interval: Duration.millis(50), webhookUrls: [silent.url] }
       const context = yield* Layer.build(
-        AlertsLive(settings, { ...fast, attempts: 2 }).pipe(
+        alertsLayer(settings, { ...fast, attempts: 2 }).pipe(
           Layer.provide(AlertStateStoreMemory),
           Layer.provideMerge(AlertInputsInMemory),
         ),

@@ -15,7 +15,7 @@ import { ClickHouseSinkLive, defaultRetry, EventSink } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
 import { runUntilInterrupted } from "../src/app.ts"
-import { Health, HealthLive } from "../src/health.ts"
+import * as Health from "../src/health.ts"
 import * as KafkaDeadLetters from "../src/kafka-dead-letters.ts"
 import * as KafkaSource from "../src/kafka-source.ts"
 import { Metrics, MetricsLive } from "../src/metrics.ts"
@@ -59,7 +59,7 @@ describe("ClickHouse outage", () => {
         yield* ensureAppTopics
         const { kafka } = yield* KafkaClient
         const metrics = yield* Metrics
-        const health = yield* Health
+        const health = yield* Health.Health
         yield* health.started
 
         const stages = Layer.mergeAll(
@@ -154,9 +154,11 @@ describe("ClickHouse outage", () => {
         for (const end of ends) expect(byPartition.get(end.partition)).toBe(end.high)
       }).pipe(
         Effect.provide(
-          Layer.mergeAll(ClickHouseLive, KafkaClientLive, HealthLive(Duration.seconds(30))).pipe(
-            Layer.provideMerge(MetricsLive),
-          ),
+          Layer.mergeAll(
+            ClickHouseLive,
+            KafkaClientLive,
+            Health.layer({ stallTimeout: Duration.seconds(30) }),
+          ).pipe(Layer.provideMerge(MetricsLive)),
         ),
         Effect.provide(testConfig(env)),
         Effect.scoped,

@@ -17,7 +17,7 @@ export interface RangeArgs {
 }
 
 /** Kafka side: offsets-for-times and the replay consumer, over KAFKA_* settings. */
-export const ReprocessKafkaLive = Layer.mergeAll(OffsetIndexLive, ReplayReaderLive()).pipe(
+export const ReprocessKafkaLive = Layer.mergeAll(OffsetIndexLive, ReplayReaderLive).pipe(
   Layer.provideMerge(KafkaClientLive),
 )
 

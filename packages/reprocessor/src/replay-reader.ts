@@ -36,7 +36,8 @@ export interface ReplayReaderSettings {
   readonly stallTimeout: Duration.DurationInput
 }
 
-export const defaultReaderSettings: ReplayReaderSettings = { queueCapacity: 16, stallTimeout: "60 seconds" }
+// The live source's default buffer (SOURCE_QUEUE_CAPACITY); a minute without a batch is a stall.
+const readerSettings: ReplayReaderSettings = { queueCapacity: 16, stallTimeout: "60 seconds" }
 
 type Item = Take.Take<SourceRecord, KafkaError | ReplayStalled>
 
@@ -178,13 +179,10 @@ export const makeReplayReader = (kafka: Kafka, settings: ReplayReaderSettings): 
   },
 })
 
-export const ReplayReaderLive = (
-  settings: ReplayReaderSettings = defaultReaderSettings,
-): Layer.Layer<ReplayReader, never, KafkaClient> =>
-  Layer.effect(
-    ReplayReader,
-    Effect.map(KafkaClient, ({ kafka }) => makeReplayReader(kafka, settings)),
-  )
+export const ReplayReaderLive: Layer.Layer<ReplayReader, never, KafkaClient> = Layer.effect(
+  ReplayReader,
+  Effect.map(KafkaClient, ({ kafka }) => makeReplayReader(kafka, readerSettings)),
+)
 
 /** The timestamps of single records (best effort: a record that cannot be read is left out). */
 export const peekTimestamps = (topic: string, positions: ReadonlyArray<Position>) =>

@@ -14,9 +14,10 @@ import { Config, Effect, Ref, Schedule, type Stream } from "effect"
 import { Progress } from "./progress.ts"
 
 /** 100 ms doubling up to 5 s between attempts, for about a minute in all. */
-export const defaultReplayRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(
-  "100 millis",
-).pipe(Schedule.union(Schedule.spaced("5 seconds")), Schedule.upTo("60 seconds"))
+const defaultReplayRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("100 millis").pipe(
+  Schedule.union(Schedule.spaced("5 seconds")),
+  Schedule.upTo("60 seconds"),
+)
 
 /**
  * The processor's settings as a replay uses them: the future-time check against each record's own

@@ -18,7 +18,7 @@ export const formatPlan = (plan: ReplayPlan, dryRun: boolean): string =>
     row(["total", "", "", String(plan.total)]),
   ].join("\n")
 
-export const formatDeadLetters = (stats: ReplayStats): string => {
+const formatDeadLetters = (stats: ReplayStats): string => {
   const total = deadLetterTotal(stats)
   if (total === 0) return "no refused records"
   const reasons = Object.entries(stats.deadLetters)

@@ -21,7 +21,7 @@ export interface ReprocessResult {
  * Where [from, to) lies in the configured topic, per partition. Fails (having changed nothing)
  * when the range holds none of the topic's records: before its retention, after its end.
  */
-export const planReprocess = (range: TimeRange) =>
+const planReprocess = (range: TimeRange) =>
   Effect.gen(function* () {
     const { config } = yield* KafkaClient
     const index = yield* OffsetIndex
@@ -59,8 +59,8 @@ export const reprocessDryRun = (range: TimeRange) =>
   })
 
 /**
- * `rtoa reprocess`: replays the records of [from, to) through the processor's stages with a
- * consumer of its own. The live processor's group is never touched and nothing is committed;
+ * `rtoa reprocess`: replays the records of [from, to) through the processor's pipeline
+ * (@rtoa/pipeline, replay.ts) with a consumer of its own. The live processor's group is never touched and nothing is committed;
  * writes are idempotent, so running it twice, or next to the live processor, changes no metric.
  */
 export const reprocess = (range: TimeRange) =>

@@ -15,7 +15,7 @@ import { StoreLocked } from "./errors.ts"
  * process, and the live processor is usually that process: then this fails before anything is
  * read or written, and says to stop the processor. Against a ClickHouse server both can run.
  */
-export const openStore = (
+const openStore = (
   command: string,
 ): Effect.Effect<
   ClickHouseClient,

@@ -4,14 +4,15 @@
  *
  * Usage (in the program's edge, e.g. processorProgram in app.ts):
  *
- *   // Start-up: reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and ALERT_WEBHOOK_URLS; a file
- *   // that does not parse or validate fails here with an AlertRulesError naming file, rule and field.
- *   const alertSettings = yield* loadAlertSettings
- *   // AlertInputsLive (SQL on ClickHouse + the Metrics service) provides AlertInputs, and
+ *   // runner.ts's layerConfig reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and
+ *   // ALERT_WEBHOOK_URLS when the layer is built; a file that does not parse or validate fails
+ *   // there with an AlertRulesError naming file, rule and field (layer(settings) takes them as
+ *   // values). AlertInputsLive (SQL on ClickHouse + the Metrics service) provides AlertInputs, and
  *   // AlertStateStoreLive (alert_states) the states a restart carries on from.
- *   const alerts = AlertsLive(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive]))
- *   // ...merged with the other stages; http.ts then reads the service:
- *   const { status, changes } = yield* Alerts
+ *   import * as Alerts from "./alerts/runner.ts"
+ *   const alerts = Alerts.layerConfig().pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive]))
+ *   // ...merged with the other stages; the console's routes (console/) then read the service:
+ *   const { status, changes } = yield* Alerts.Alerts
  *   //   GET /api/alerts  -> yield* status                        (an AlertsResponse)
  *   //   SSE              -> const s = yield* changes; yield* status (snapshot); then run `s`
  *   //                       (`changes` needs a Scope: the subscription lasts as long as it)

@@ -166,10 +166,12 @@ export interface AlertSettings {
   readonly webhookUrls: ReadonlyArray<string>
 }
 
-/** Reads the alert configuration and rules file at start-up; a bad value or file fails here. */
-export const loadAlertSettings: Effect.Effect<AlertSettings, AlertRulesError | ConfigError.ConfigError> =
+/** Reads the alert configuration (AlertsConfig by default) and the rules file; a bad value or file fails here. */
+export const loadAlertSettings = (
+  config: Config.Config<AlertsConfig> = AlertsConfig,
+): Effect.Effect<AlertSettings, AlertRulesError | ConfigError.ConfigError> =>
   Effect.gen(function* () {
-    const config = yield* AlertsConfig
-    const rules = yield* loadRulesFile(config.rulesFile)
-    return { rules, interval: config.interval, webhookUrls: config.webhookUrls }
+    const { rulesFile, interval, webhookUrls } = yield* config
+    const rules = yield* loadRulesFile(rulesFile)
+    return { rules, interval, webhookUrls }
   })

@@ -1,10 +1,22 @@
 import type { AlertStatus, AlertsResponse } from "@rtoa/dashboard"
-import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Schedule, type Scope, Stream } from "effect"
+import {
+  Clock,
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  PubSub,
+  Ref,
+  Schedule,
+  type Scope,
+  Stream,
+} from "effect"
 import type { Observation } from "./conditions.ts"
 import { evaluateRules, initialState, type RuleState, type Transition, toAlertStatus } from "./evaluate.ts"
 import { AlertInputs, type AlertInputsService, AlertInputsUnavailable } from "./inputs.ts"
 import type { AlertRule } from "./rules.ts"
-import type { AlertSettings } from "./rules-file.ts"
+import { type AlertSettings, AlertsConfig, loadAlertSettings } from "./rules-file.ts"
 import { AlertStateStore, type SavedState } from "./state-store.ts"
 import { defaultWebhookOptions, makeWebhookSender, type WebhookOptions } from "./webhooks.ts"
 
@@ -163,8 +175,15 @@ export const makeAlerts = (
   })
 
 /** Alerts with its evaluation loop and webhook senders, for as long as the layer lives. */
-export const AlertsLive = (
+export const layer = (
   settings: AlertSettings,
   webhookOptions: WebhookOptions = defaultWebhookOptions,
 ): Layer.Layer<Alerts, never, AlertInputs | AlertStateStore> =>
   Layer.scoped(Alerts, makeAlerts(settings, webhookOptions))
+
+/**
+ * ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and ALERT_WEBHOOK_URLS (AlertsConfig), the rules
+ * file read and validated when the layer is built: a bad value or file fails there.
+ */
+export const layerConfig = (config: Config.Config.Wrap<AlertsConfig> = AlertsConfig) =>
+  Layer.unwrapEffect(Effect.map(loadAlertSettings(Config.unwrap(config)), layer))

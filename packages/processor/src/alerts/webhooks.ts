@@ -53,8 +53,7 @@ export interface WebhookSender {
 class WebhookFailed extends Data.TaggedError("WebhookFailed")<{ readonly message: string }> {}
 
 /** Webhook URLs often carry a secret in their path (Slack, Teams): logs show the origin only. */
-export const redactUrl = (url: string): string =>
-  URL.canParse(url) ? `${new URL(url).origin}/…` : "(invalid URL)"
+const redactUrl = (url: string): string => (URL.canParse(url) ? `${new URL(url).origin}/…` : "(invalid URL)")
 
 const describe = (p: WebhookPayload) => `${p.rule} ${p.previousState} -> ${p.state} at ${p.time}`
 

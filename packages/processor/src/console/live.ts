@@ -9,7 +9,7 @@ import { lagNow, Metrics } from "../metrics.ts"
 import { Sampler } from "../sampler.ts"
 
 /** The platform's freshness objective (the spec's end-to-end SLO). */
-export const FRESHNESS_SLO_MS = 5_000
+const FRESHNESS_SLO_MS = 5_000
 
 /** The console's live view of the pipeline: state, rates, lag, latency, freshness. */
 export const healthNow = Effect.gen(function* () {
@@ -46,8 +46,7 @@ const encodeHealth = Schema.encodeSync(HealthSchema)
 /**
  * Server-sent events for the page: `health` every second, `data` when the exact counts were
  * refreshed (new data to fetch), `alert` when a rule changes state, `dead-letter` for each new
- * one, a comment every 15 s to keep
- * proxies from closing an idle stream. The browser's EventSource reconnects by itself.
+ * one, a comment every 15 s to keep proxies from closing an idle stream. The browser's EventSource reconnects by itself.
  */
 export const consoleEvents = () =>
   Stream.unwrapScoped(

@@ -13,7 +13,7 @@ export interface Range {
 export const MINUTE = 60
 
 /** At most this many points by default: a day of minutes (uPlot draws it easily). */
-export const MAX_POINTS = 1_440
+const MAX_POINTS = 1_440
 
 /**
  * Whole minutes, the range aligned to the step. The default step is a minute up to 24 h, so the

@@ -2,9 +2,10 @@ import { HttpApp } from "@effect/platform"
 import { ClickHouseReadOnly, type EndpointConfig, type ReadQueries } from "@rtoa/core"
 import { MinuteCountsNone } from "@rtoa/pipeline"
 import { Duration, Effect, Layer, Redacted } from "effect"
-import { AlertInputsInMemory, AlertStateStoreMemory, AlertsLive } from "../../src/alerts/index.ts"
+import { AlertInputsInMemory, AlertStateStoreMemory } from "../../src/alerts/index.ts"
+import { layer as alertsLayer } from "../../src/alerts/runner.ts"
 import { DeadLetterLogTest } from "../../src/dead-letter-log.ts"
-import { HealthLive } from "../../src/health.ts"
+import * as Health from "../../src/health.ts"
 import { router } from "../../src/http.ts"
 import { Metrics, ProcessorMetrics } from "../../src/metrics.ts"
 import { Sampler, summarize } from "../../src/sampler.ts"
@@ -51,11 +52,11 @@ export const endpointHandler = (options: {
     Layer.mergeAll(
       options.readQueries,
       options.readOnly ?? unusedReadOnly,
-      HealthLive(Duration.seconds(30)),
+      Health.layer({ stallTimeout: Duration.seconds(30) }),
       DeadLetterLogTest,
       MinuteCountsNone,
       Layer.succeed(Sampler, { recent: Effect.succeed(summarize([])) }),
-      AlertsLive({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
+      alertsLayer({ rules: [], interval: Duration.seconds(10), webhookUrls: [] }).pipe(
         Layer.provide([AlertInputsInMemory, AlertStateStoreMemory]),
       ),
     ).pipe(Layer.provideMerge(Layer.succeed(Metrics, options.metrics ?? new ProcessorMetrics()))),
