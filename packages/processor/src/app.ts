@@ -3,7 +3,9 @@ import {
   ClickHouseLive,
   ClickHouseReadOnlyLive,
   checkSchema,
+  EndpointConfig,
   ensureAppTopics,
+  ensureEndpointToken,
   KafkaClientLive,
   ProcessorConfig,
   ReadQueriesLive,
@@ -16,7 +18,7 @@ import {
   runPipeline,
 } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer } from "effect"
-import { AlertInputsLive, AlertStateStoreLive } from "./alerts/index.ts"
+import { AlertInputsLive, AlertStateStoreLive, loadAlertSettings } from "./alerts/index.ts"
 import * as Alerts from "./alerts/runner.ts"
 import * as Health from "./health.ts"
 import * as Http from "./http.ts"
@@ -71,22 +73,31 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
  * own `layerConfig` (the pipeline's settings and the members' count and timing are read here).
  */
 export const processorProgram = Effect.gen(function* () {
+  // Every setting is read and checked here, before anything connects or a topic is created: a bad
+  // value (or rules file) stops the program naming its variable. The layers take the values.
   const config = yield* ProcessorConfig
   const pipelineSettings = yield* pipelineSettingsConfig
+  const endpoint = yield* EndpointConfig
+  const token = yield* ensureEndpointToken(endpoint)
+  const alertSettings = yield* loadAlertSettings()
+  const tracing = yield* Tracing.settingsConfig
+  const health = yield* Health.settingsConfig
+  const deadLetters = yield* KafkaDeadLetters.settingsConfig
+  const source = yield* KafkaSource.settingsConfig
   const infra = Layer.mergeAll(ClickHouseLive, KafkaClientLive, MetricsLive)
   // The sinks (with the counts refresher and the dead-letter log they feed) and the sampler
   // come first: the operator endpoint and its console read them.
   const sinks = Layer.mergeAll(
     ClickHouseSinkLive,
-    KafkaDeadLetters.layerConfig(),
+    KafkaDeadLetters.layer(deadLetters),
     SamplerLive,
-    Alerts.layerConfig().pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
+    Alerts.layer(alertSettings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive])),
   )
-  const stages = Http.layerConfig().pipe(
+  const stages = Http.layer({ endpoint, token }).pipe(
     Layer.provide(ReadQueriesLive),
     Layer.provideMerge(Layer.merge(sinks, PipelineObserverLive)),
     Layer.provideMerge(ClickHouseReadOnlyLive),
-    Layer.provideMerge(Health.layerConfig()),
+    Layer.provideMerge(Health.layer(health)),
   )
 
   // Each consumer-group member has its own source and pipeline; they share the sinks and the
@@ -96,7 +107,7 @@ export const processorProgram = Effect.gen(function* () {
       Effect.zipRight(
         runUntilInterrupted(settings, Duration.toMillis(config.shutdownTimeout), String(index)),
       ),
-      Effect.provide(KafkaSource.layerConfig()),
+      Effect.provide(KafkaSource.layer(source)),
       Effect.annotateLogs("consumer", index),
     )
   const main = Effect.gen(function* () {
@@ -135,6 +146,6 @@ export const processorProgram = Effect.gen(function* () {
     )
   })
   yield* Effect.zipRight(ensureAppTopics, main.pipe(Effect.provide(stages))).pipe(
-    Effect.provide(Layer.mergeAll(infra, Tracing.layerConfig())),
+    Effect.provide(Layer.mergeAll(infra, Tracing.layer(tracing))),
   )
 })
