@@ -17,7 +17,12 @@ import {
   utf8LengthExceeds,
   wellFormedDeep,
 } from "./json-limits.ts"
-import { DIMENSION_COLUMNS, DIMENSIONS, type DimensionColumn } from "./schema/dimensions.ts"
+import {
+  DIMENSION_COLUMNS,
+  DIMENSION_DEFAULT,
+  DIMENSIONS,
+  type DimensionColumn,
+} from "./schema/dimensions.ts"
 
 /**
  * The event contract on the `events` topic (JSON, key = user_id). docs: packages/core/event.schema.json.
@@ -77,8 +82,8 @@ const Text = (field: string, max: number, description: string) =>
   )
 
 const Dimension = (field: string, description: string) =>
-  Schema.optionalWith(Text(field, 64, `${description} Defaults to "unknown".`), {
-    default: () => "unknown",
+  Schema.optionalWith(Text(field, 64, `${description} Defaults to "${DIMENSION_DEFAULT}".`), {
+    default: () => DIMENSION_DEFAULT,
     exact: true,
   })
 

@@ -1,4 +1,4 @@
-import { DIMENSION_COLUMNS, DIMENSION_LIST } from "@rtoa/core"
+import { DIMENSION_COLUMNS, DIMENSION_DEFAULT, DIMENSION_LIST } from "@rtoa/core"
 
 /**
  * The peer: ClickHouse's own Kafka table engine feeding the same schema as the processor (db/*.sql):
@@ -60,7 +60,7 @@ export const peerStatements = (p: PeerTopic): ReadonlyArray<string> => {
   }
   const eventTime = "parseDateTime64BestEffort(event_time, 3, 'UTC')"
   // The engine refuses column DEFAULTs; an absent field reads as '' and gets the contract's default here.
-  const dim = (c: string) => `if(${c} = '', 'unknown', ${c}) AS ${c}`
+  const dim = (c: string) => `if(${c} = '', '${DIMENSION_DEFAULT}', ${c}) AS ${c}`
   const dims = DIMENSION_COLUMNS.map(dim).join(", ")
   return [
     `CREATE TABLE kafka_events

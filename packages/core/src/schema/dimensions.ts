@@ -32,6 +32,9 @@ export const DIMENSIONS = [
   },
 ] as const
 
+/** What an event that leaves a dimension out holds there (the contract's default). */
+export const DIMENSION_DEFAULT = "unknown"
+
 export type Dimension = (typeof DIMENSIONS)[number]
 export type DimensionName = Dimension["name"]
 export type DimensionColumn = Dimension["column"]
