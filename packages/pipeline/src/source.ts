@@ -1,5 +1,5 @@
 import type { KafkaError } from "@rtoa/core"
-import { Chunk, Context, Deferred, type Duration, Effect, Queue, Ref, Schedule, Stream, Take } from "effect"
+import { Chunk, Context, type Duration, Effect, Queue, Ref, Schedule, Stream, Take } from "effect"
 import type { SourceRecord, TopicPartitionOffset } from "./model.ts"
 
 /**
@@ -102,16 +102,14 @@ export const makeInMemorySource = (
 
 /**
  * A source over `records` that commits nothing (a replay keeps its position in its reader; every
- * write is idempotent). `drain` ends the stream.
+ * write is idempotent). The records end on their own (the reader stops after its ranges), so
+ * `drain` has nothing to stop.
  */
-export const noCommitSource = <E>(
-  records: Stream.Stream<SourceRecord, E>,
-): Effect.Effect<EventSourceService<E>> =>
-  Effect.map(Deferred.make<void>(), (drained) => ({
-    records: Stream.interruptWhenDeferred(records, drained),
-    commit: () => Effect.void,
-    drain: Deferred.succeed(drained, undefined).pipe(Effect.asVoid),
-  }))
+export const noCommitSource = <E>(records: Stream.Stream<SourceRecord, E>): EventSourceService<E> => ({
+  records,
+  commit: () => Effect.void,
+  drain: Effect.void,
+})
 
 /**
  * Offers a fetched batch to a bounded queue, heartbeating while it waits for room, so a consumer

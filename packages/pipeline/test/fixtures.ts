@@ -7,13 +7,14 @@ import {
   makeInMemoryDeadLetters,
   makeInMemorySink,
   makeInMemorySource,
-  makeRecordingObserver,
   PipelineObserver,
+  type PipelineObserverService,
   type PipelineSettings,
   type RawEventRow,
   type SinkBatch,
   sourceRecord,
   type TopicPartitionOffset,
+  type WrittenBatch,
 } from "../src/index.ts"
 
 export const T0 = Date.parse("2026-11-25T10:00:00.000Z")
@@ -94,3 +95,43 @@ export const inMemoryStages = (
     const layer = Layer.merge(stagesLayer, Layer.succeed(PipelineObserver, observer.service))
     return { source, sink, deadLetters, observed: observer.observed, stagesLayer, layer, journal }
   })
+
+/** What a recording observer saw (unit tests). */
+export interface Observed {
+  sinkFailures: number
+  commitFailures: number
+  commits: number
+  /** Per member, why it is backing off now. */
+  readonly backingOff: Map<string, string>
+  readonly batches: Array<WrittenBatch>
+}
+
+export const makeRecordingObserver = (): {
+  readonly service: PipelineObserverService
+  readonly observed: Observed
+} => {
+  const observed: Observed = {
+    sinkFailures: 0,
+    commitFailures: 0,
+    commits: 0,
+    backingOff: new Map(),
+    batches: [],
+  }
+  return {
+    observed,
+    service: {
+      backingOff: (member, why) => Effect.sync(() => observed.backingOff.set(member, why)),
+      recovered: (member) => Effect.sync(() => observed.backingOff.delete(member)),
+      sinkFailed: Effect.sync(() => {
+        observed.sinkFailures += 1
+      }),
+      committed: Effect.sync(() => {
+        observed.commits += 1
+      }),
+      commitFailed: Effect.sync(() => {
+        observed.commitFailures += 1
+      }),
+      batchWritten: (batch) => Effect.sync(() => observed.batches.push(batch)),
+    },
+  }
+}

@@ -56,7 +56,7 @@ export const deadLetterTotal = (stats: ReplayStats): number =>
 export const replayRecords = <E>(records: Stream.Stream<SourceRecord, E>, settings: PipelineSettings) =>
   Effect.gen(function* () {
     const progress = yield* Progress
-    const source = yield* noCommitSource(records)
+    const source = noCommitSource(records)
     const refused = yield* makeCountingDeadLetters
     const totals = yield* Ref.make({ records: 0, events: 0, batches: 0 })
     yield* runBatches(source, settings).pipe(
