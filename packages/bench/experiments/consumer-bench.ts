@@ -10,7 +10,7 @@ import { makeKafka } from "@rtoa/core/kafka"
  * last, so group join and connection set-up are left out. With --parse each value is also
  * JSON.parse'd (the first step of our decode stage), to see how much of the cost is the client.
  *
- *   node packages/bench/src/consumer-bench.ts --client kafkajs|platformatic --brokers H:P --topic T --messages N
+ *   node packages/bench/experiments/consumer-bench.ts --client kafkajs|platformatic --brokers H:P --topic T --messages N
  */
 
 const { values } = parseArgs({

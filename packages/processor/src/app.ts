@@ -69,8 +69,8 @@ export const runUntilInterrupted = (settings: PipelineSettings, shutdownTimeoutM
   })
 
 /**
- * The whole processor program with its live layers, each configured from the environment by its
- * own `layerConfig` (the pipeline's settings and the members' count and timing are read here).
+ * The whole processor program with its live layers: every setting is read from the environment
+ * here (each layer's `settingsConfig`), then each layer is built with `layer(settings)`.
  */
 export const processorProgram = Effect.gen(function* () {
   // Every setting is read and checked here, before anything connects or a topic is created: a bad

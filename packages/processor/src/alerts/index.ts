@@ -4,13 +4,14 @@
  *
  * Usage (in the program's edge, e.g. processorProgram in app.ts):
  *
- *   // runner.ts's layerConfig reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and
- *   // ALERT_WEBHOOK_URLS when the layer is built; a file that does not parse or validate fails
- *   // there with an AlertRulesError naming file, rule and field (layer(settings) takes them as
- *   // values). AlertInputsLive (SQL on ClickHouse + the Metrics service) provides AlertInputs, and
- *   // AlertStateStoreLive (alert_states) the states a restart carries on from.
+ *   // loadAlertSettings() reads ALERT_RULES_FILE, ALERT_EVALUATION_INTERVAL_MS and
+ *   // ALERT_WEBHOOK_URLS; a file that does not parse or validate fails there with an
+ *   // AlertRulesError naming file, rule and field (runner.ts's layerConfig does both steps at
+ *   // layer build). AlertInputsLive (SQL on ClickHouse + the Metrics service) provides
+ *   // AlertInputs, and AlertStateStoreLive (alert_states) the states a restart carries on from.
  *   import * as Alerts from "./alerts/runner.ts"
- *   const alerts = Alerts.layerConfig().pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive]))
+ *   const settings = yield* loadAlertSettings()
+ *   const alerts = Alerts.layer(settings).pipe(Layer.provide([AlertInputsLive, AlertStateStoreLive]))
  *   // ...merged with the other stages; the console's routes (console/) then read the service:
  *   const { status, changes } = yield* Alerts.Alerts
  *   //   GET /api/alerts  -> yield* status                        (an AlertsResponse)
