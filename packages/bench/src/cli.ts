@@ -2,6 +2,7 @@ import { CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/c
 import * as Descriptor from "@effect/cli/CommandDescriptor"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Either, Exit, Option } from "effect"
+import { collidesWithOthers } from "./session.ts"
 
 /** Command-line options of `node packages/bench/src/main.ts` (and `make bench`), with @effect/cli. */
 
@@ -122,9 +123,6 @@ const raw = Options.all({
   ),
 })
 
-/** Ports of brokers other people run on this box (the dev broker, the chaos cluster). */
-const takenPorts = [19_092, 19_192, 29_192]
-
 /** The flags resolved into options: --quick's defaults, cross-flag checks. */
 export const benchOptions: Options.Options<BenchOptions> = raw.pipe(
   Options.mapEffect((v) => {
@@ -133,7 +131,7 @@ export const benchOptions: Options.Options<BenchOptions> = raw.pipe(
     if (v.scaleOut && v.skipScaleOut)
       return Effect.fail(invalid("--scale-out and --skip-scale-out contradict each other"))
     const brokerPort = or(v.brokerPort, 19_292, 19_292)
-    if (takenPorts.some((p) => p === brokerPort || p === brokerPort + 1))
+    if (collidesWithOthers(brokerPort))
       return Effect.fail(
         invalid(`--broker-port: ${brokerPort} collides with a broker other people use; pick another`),
       )

@@ -5,8 +5,15 @@ import { findWorkspaceRoot } from "@rtoa/core"
 import { Console, Effect } from "effect"
 import { freshTopic, scopedBroker } from "./broker.ts"
 import { produce } from "./loadgen.ts"
+import { BenchError } from "./procs.ts"
 import { machineFacts } from "./sysinfo.ts"
 import type { BenchContext } from "./systems.ts"
+
+/** Ports of brokers other people run on this box (the dev broker, the chaos cluster). */
+const takenPorts = [19_092, 19_192, 29_192]
+
+/** Whether a bench broker on `port` (and its controller on port + 1) would take someone else's. */
+export const collidesWithOthers = (port: number) => takenPorts.some((p) => p === port || p === port + 1)
 
 /**
  * What every bench program (main.ts and the experiments) starts with: a scratch directory (kept
@@ -26,6 +33,11 @@ export const benchSession = (brokerPort: number, httpPort: number) =>
       Console.log(`[bench +${((Date.now() - started) / 1_000).toFixed(1)}s] ${line}`)
     const machine = machineFacts(root)
     yield* log(`work dir ${work}; ${machine.nproc} cores, load ${machine.loadAvgAtStart.join(" ")}`)
+    // Checked here too: the experiments take --broker-port without the bench CLI's validation.
+    if (collidesWithOthers(brokerPort))
+      return yield* new BenchError({
+        message: `broker port ${brokerPort} collides with a broker other people use; pick another`,
+      })
     const broker = yield* scopedBroker(root, path.join(work, "kafka-data"), brokerPort)
     let serial = 0
     const ctx: BenchContext = {

@@ -172,8 +172,9 @@ const toFlags = (v: Values, cwd: string): Flags => {
 }
 
 /**
- * The last of each repeated flag: a later one overrides (`make producer ARGS="--rate 50"` follows
- * the Makefile's own --rate 10), where @effect/cli would refuse the repeat.
+ * The last of each repeated flag, as the producer's earlier node:util parseArgs did (a later one
+ * overrides: `make producer ARGS="--rate 50"` follows the Makefile's --rate 10, and scripts may
+ * rely on it), where @effect/cli would refuse the repeat.
  */
 export const lastOfEach = (argv: ReadonlyArray<string>): Array<string> => {
   const groups: Array<{ readonly name: string | undefined; readonly args: Array<string> }> = []
