@@ -5,14 +5,19 @@ import { type BatchOutcome, Metrics } from "./metrics.ts"
 
 /** A written batch as the processor's metrics count it. */
 const batchOutcome = ({ records, written, deadLetters, ackedAt, bounds }: WrittenBatch): BatchOutcome => {
+  // One pass over the events: each one's latency and the newest event time.
+  const latenciesSeconds = new Array<number>(written.length)
   let newestEventTime: number | undefined
-  for (const e of written)
+  let i = 0
+  for (const e of written) {
+    latenciesSeconds[i++] = Math.max(0, ackedAt - e.record.timestamp) / 1_000
     if (!(e.event.event_time <= (newestEventTime ?? -1))) newestEventTime = e.event.event_time
+  }
   return {
     consumed: records.length,
     written: written.length,
     deadLetters: deadLetters.map((l) => l.reason),
-    latenciesSeconds: written.map((e) => Math.max(0, ackedAt - e.record.timestamp) / 1_000),
+    latenciesSeconds,
     lag: lagByPartition(bounds),
     lastTimestamps: new Map(Array.from(bounds.values(), ({ high }) => [high.partition, high.timestamp])),
     ...(newestEventTime === undefined ? {} : { newestEventTime }),
