@@ -139,8 +139,19 @@ describe("ClickHouse outage", () => {
           ),
           Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("90 seconds"))),
         )
-        const perMinute = yield* ch.query<{ events: string; users: string }>(
+        // The sink writes raw_events, then the minute states: the last batch's second insert may
+        // still be running when the raw count is complete, so wait for the states' total too (and
+        // after 30 s assert on what is there).
+        const minuteStates = ch.query<{ events: string; users: string }>(
           "SELECT uniqExactMerge(event_count_state) AS events, uniqMerge(unique_users_state) AS users FROM metrics_minutely GROUP BY time_window ORDER BY time_window",
+        )
+        const perMinute = yield* minuteStates.pipe(
+          Effect.filterOrFail(
+            (rows) => rows.reduce((n, r) => n + Number(r.events), 0) === EVENTS,
+            () => "minute states incomplete",
+          ),
+          Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("30 seconds"))),
+          Effect.orElse(() => minuteStates),
         )
         expect(perMinute.map((r) => Number(r.events))).toEqual([EVENTS / 2, EVENTS / 2])
         expect(perMinute.map((r) => Number(r.users))).toEqual([997, 997])
