@@ -124,8 +124,19 @@ describe("processor against the real broker and embedded ClickHouse", () => {
         Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("60 seconds"))),
       )
 
-      const perMinute = yield* rows(
+      // The sink writes raw_events, then the minute states: wait for the states' total as well (the
+      // last batch's second insert may still be running), then assert on what is there.
+      const truthTotal = truthPerMinute().reduce((n, m) => n + m.events, 0)
+      const minuteStates = rows(
         "SELECT time_window AS minute, uniqExactMerge(event_count_state) AS events, uniqMerge(unique_users_state) AS users FROM metrics_minutely GROUP BY minute ORDER BY minute DESC",
+      )
+      const perMinute = yield* minuteStates.pipe(
+        Effect.filterOrFail(
+          (r) => r.reduce((n, m) => n + Number(m.events), 0) === truthTotal,
+          () => "minute states incomplete",
+        ),
+        Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("30 seconds"))),
+        Effect.orElse(() => minuteStates),
       )
       expect(
         perMinute.map((r) => ({ minute: r.minute, events: Number(r.events), users: Number(r.users) })),
