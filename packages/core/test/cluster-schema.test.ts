@@ -40,15 +40,11 @@ const render = (statement: string) =>
 const SchemasLive = Layer.scoped(
   SchemasTag,
   Effect.gen(function* () {
-    const ch = yield* makeClickHouse({
-      _tag: "Embedded",
-      dataPath: path.join(tempDir("cluster-schema"), "chdb"),
-      database: "default",
-    })
+    // One client per database: a client is a pool of engine sessions, so no `USE` is shared.
+    const dataPath = path.join(tempDir("cluster-schema"), "chdb")
+    const ch = yield* makeClickHouse({ _tag: "Embedded", dataPath, database: "single" })
     const singleDir = path.join(repoRoot, "db")
     const clusterDir = path.join(singleDir, "cluster")
-    yield* ch.command("CREATE DATABASE single")
-    yield* ch.command("USE single")
     yield* applyMigrations(ch, singleDir)
     const clusterMigrations = yield* readMigrations(clusterDir)
     const statements = [
@@ -56,9 +52,8 @@ const SchemasLive = Layer.scoped(
       ...clusterMigrations.flatMap((m) => m.statements.map(render)),
     ]
     const parsed = yield* Effect.forEach(statements, (s) => parseClusterStatement(ch, s))
-    yield* ch.command("CREATE DATABASE cluster")
-    yield* ch.command("USE cluster")
-    for (const p of parsed) yield* ch.command(p.local)
+    const clusterCh = yield* makeClickHouse({ _tag: "Embedded", dataPath, database: "cluster" })
+    for (const p of parsed) yield* clusterCh.command(p.local)
     const shardKeyTypes = new Map<string, string>()
     for (const { name, distributed: d } of parsed)
       if (d !== undefined) {
