@@ -1,7 +1,7 @@
 import type { ClickHouseError } from "@rtoa/core"
 import { Effect, type Schedule } from "effect"
 import type { DeadLetter, DecodedEvent, SinkBatch } from "./model.ts"
-import { EventSink } from "./sink.ts"
+import { EventSink, writeRowsFirst } from "./sink.ts"
 import { toSinkBatch } from "./window.ts"
 
 /**
@@ -72,16 +72,27 @@ const rejectedLetter = (event: DecodedEvent, error: ClickHouseError): DeadLetter
   detail: `${error.code === undefined ? "" : `code ${error.code}: `}${error.message.trim()}`,
 })
 
-/** Writes the groups; returns the events the engine refused, as dead letters. */
+/**
+ * Writes the groups; returns the events the engine refused, as dead letters. `failedFirst`: the
+ * first write already failed this way (writeRowsAhead's), so the retries go on from there.
+ */
 export const writeIsolating = (
   groups: ReadonlyArray<WriteGroup>,
   settings: WriteSettings,
   hooks: WriteHooks,
+  failedFirst?: ClickHouseError,
 ): Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink> =>
   Effect.gen(function* () {
     const sink = yield* EventSink
+    let failure = failedFirst
+    const write = (batch: SinkBatch) =>
+      Effect.suspend(() => {
+        const failed = failure
+        failure = undefined
+        return failed === undefined ? sink.write(batch) : Effect.fail(failed)
+      })
     const attempt = (batch: SinkBatch) =>
-      sink.write(batch).pipe(
+      write(batch).pipe(
         Effect.tapError((e) => (retryable(e) ? hooks.retrying(e) : Effect.void)),
         Effect.retry({ schedule: settings.retry, while: retryable }),
         Effect.zipLeft(hooks.succeeded),
@@ -113,4 +124,30 @@ export const writeIsolating = (
     const letters: Array<DeadLetter> = []
     for (const g of groups) letters.push(...(yield* isolate(g.events, g.batch)))
     return letters
+  })
+
+/**
+ * The happy path of writeIsolating, in two steps: the groups' rows are written now and their
+ * aggregates started; the returned effect waits for those (the pipeline runs it while the next
+ * batch's rows go in). Any failure of either step hands the groups to writeIsolating, which
+ * writes them again in order with its retries and isolation (every write is idempotent).
+ */
+export const writeRowsAhead = (
+  groups: ReadonlyArray<WriteGroup>,
+  settings: WriteSettings,
+  hooks: WriteHooks,
+): Effect.Effect<Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink>, never, EventSink> =>
+  Effect.gen(function* () {
+    const sink = yield* EventSink
+    const sequential = (e: ClickHouseError) => writeIsolating(groups, settings, hooks, e)
+    return yield* Effect.forEach(groups, (g) => writeRowsFirst(sink, g.batch)).pipe(
+      Effect.map((rest) =>
+        Effect.all(rest, { discard: true }).pipe(
+          Effect.zipRight(hooks.succeeded),
+          Effect.as([] as ReadonlyArray<DeadLetter>),
+          Effect.catchAll(sequential),
+        ),
+      ),
+      Effect.catchAll((e) => Effect.succeed(sequential(e))),
+    )
   })

@@ -1,12 +1,13 @@
-import type { DeadLetterLimits, decodeMessage } from "@rtoa/core"
+import type { ClickHouseError, DeadLetterLimits, decodeMessage } from "@rtoa/core"
 import { type Chunk, Clock, Duration, Effect, Schedule, Stream } from "effect"
 import { offsetRanges, offsetsToCommit, partitionBounds } from "./commit.ts"
 import { DeadLetterLimitExceeded, type DeadLetterPolicy, makeDeadLetterPolicy } from "./dead-letter-policy.ts"
 import { DeadLetterSink } from "./dead-letters.ts"
 import { decodeForReplay, decodeRecords } from "./decode.ts"
-import { type WriteGroup, writeGroups, writeIsolating } from "./isolate.ts"
+import { type WriteGroup, writeGroups, writeRowsAhead } from "./isolate.ts"
 import type { DeadLetter, DecodedEvent, SourceRecord } from "./model.ts"
 import { PipelineObserver } from "./observer.ts"
+import type { EventSink } from "./sink.ts"
 import { EventSource, type EventSourceService } from "./source.ts"
 
 export interface PipelineSettings {
@@ -58,29 +59,56 @@ const prepareBatch = (settings: PipelineSettings) => (records: Chunk.Chunk<Sourc
 
 type Commit = EventSourceService<unknown>["commit"]
 
+/** A prepared batch whose rows are in, with the rest of its write under way. */
+interface WritingBatch extends PreparedBatch {
+  readonly insertStart: number
+  /** Waits for the aggregates; yields the events the engine refused, as dead letters. */
+  readonly written: Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink>
+}
+
+const reporting = (member: string) =>
+  Effect.map(PipelineObserver, (observer) => {
+    const retrying = (what: string) => (e: { readonly message: string }) =>
+      Effect.zipRight(
+        observer.backingOff(member, `${what}: ${e.message.trim().slice(0, 300)}`),
+        Effect.logWarning(`${what} failed, retrying: ${e.message}`),
+      )
+    return {
+      observer,
+      retrying,
+      sinkHooks: {
+        retrying: (e: ClickHouseError) =>
+          Effect.zipRight(observer.sinkFailed, retrying("ClickHouse write")(e)),
+        succeeded: observer.recovered(member),
+      },
+    }
+  })
+
 /**
- * Sink (rows the engine refuses become dead letters) -> dead letters -> commit for one prepared
- * batch. The commit happens only after both acknowledged; a failing write is retried with backoff
- * while the offsets stay where they were, so nothing is lost and a crash replays at most the
- * batches not yet committed. Before anything is dead-lettered the policy may stop the pipeline.
+ * Sink, first step: the batch's rows go in (visible from here) and its aggregates are started;
+ * the next stage waits for them while this one writes the next batch's rows.
  */
-const writeBatch =
+const startWrite = (settings: PipelineSettings, member: string) => (prepared: PreparedBatch) =>
+  Effect.gen(function* () {
+    const { sinkHooks } = yield* reporting(member)
+    const insertStart = yield* Clock.currentTimeMillis
+    const written = yield* writeRowsAhead(prepared.groups, settings, sinkHooks)
+    return { ...prepared, insertStart, written } satisfies WritingBatch
+  })
+
+/**
+ * Sink, second step (rows the engine refuses become dead letters) -> dead letters -> commit. The
+ * commit happens only after both acknowledged; a failing write is retried with backoff while the
+ * offsets stay where they were, so nothing is lost and a crash replays at most the batches not
+ * yet committed. Before anything is dead-lettered the policy may stop the pipeline.
+ */
+const finishBatch =
   (settings: PipelineSettings, commit: Commit, policy: DeadLetterPolicy, member: string) =>
-  ({ records, events, refused, groups }: PreparedBatch) =>
+  ({ records, events, refused, groups, insertStart, written: writing }: WritingBatch) =>
     Effect.gen(function* () {
       const deadLetters = yield* DeadLetterSink
-      const observer = yield* PipelineObserver
-      const retrying = (what: string) => (e: { readonly message: string }) =>
-        Effect.zipRight(
-          observer.backingOff(member, `${what}: ${e.message.trim().slice(0, 300)}`),
-          Effect.logWarning(`${what} failed, retrying: ${e.message}`),
-        )
-
-      const insertStart = yield* Clock.currentTimeMillis
-      const rejected = yield* writeIsolating(groups, settings, {
-        retrying: (e) => Effect.zipRight(observer.sinkFailed, retrying("ClickHouse write")(e)),
-        succeeded: observer.recovered(member),
-      })
+      const { observer, retrying } = yield* reporting(member)
+      const rejected = yield* writing
       const letters = rejected.length === 0 ? refused : [...refused, ...rejected]
       const breach = policy.check(records, letters)
       if (breach !== undefined) return yield* new DeadLetterLimitExceeded({ message: breach })
@@ -129,7 +157,10 @@ export const processBatch = (settings: PipelineSettings) => {
   const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
   return (records: Chunk.Chunk<SourceRecord>) =>
     Effect.flatMap(EventSource, (source) =>
-      Effect.flatMap(prepareBatch(settings)(records), writeBatch(settings, source.commit, policy, "0")),
+      prepareBatch(settings)(records).pipe(
+        Effect.flatMap(startWrite(settings, "0")),
+        Effect.flatMap(finishBatch(settings, source.commit, policy, "0")),
+      ),
     )
 }
 
@@ -140,7 +171,10 @@ export const processBatch = (settings: PipelineSettings) => {
  * dead-letter policy trips or a write fails for good (schema, or the retry gave up). The next
  * batch is decoded and grouped while this one's insert runs in the engine (one prepared batch
  * ahead; writes, dead letters and commits stay in order): backlog drain +9%, +9%, +18% in three
- * alternating pairs on the 2-core bench box (one member, where the box had idle CPU).
+ * alternating pairs on the 2-core bench box (one member, where the box had idle CPU). And a
+ * batch's aggregates are written (on another engine session) while the next batch's rows go in;
+ * an event's aggregates only ever follow its row: five alternating drain pairs, +17% on average
+ * (0.77x to 1.66x: this box's noise), 1.1-1.3 -> 1.4-1.5 cores.
  */
 export const runBatches = <E>(source: EventSourceService<E>, settings: PipelineSettings, member = "0") =>
   Effect.suspend(() => {
@@ -150,7 +184,10 @@ export const runBatches = <E>(source: EventSourceService<E>, settings: PipelineS
       Stream.mapEffect(prepareBatch(settings)),
       // The next batch is decoded while this one's insert is in the engine (one batch ahead).
       Stream.buffer({ capacity: 1 }),
-      Stream.mapEffect(writeBatch(settings, source.commit, policy, member)),
+      Stream.mapEffect(startWrite(settings, member)),
+      // One batch's aggregates are written while the next one's rows go in.
+      Stream.buffer({ capacity: 1 }),
+      Stream.mapEffect(finishBatch(settings, source.commit, policy, member)),
       Stream.runDrain,
     )
   })

@@ -1,5 +1,5 @@
 import { ClickHouse, ClickHouseError } from "@rtoa/core"
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Fiber, Layer, Ref } from "effect"
 import { MinuteCounts, MinuteCountsLive } from "./minute-counts.ts"
 import type { RawEventRow, SinkBatch } from "./model.ts"
 
@@ -10,7 +10,20 @@ import type { RawEventRow, SinkBatch } from "./model.ts"
  */
 export interface EventSinkService {
   readonly write: (batch: SinkBatch) => Effect.Effect<void, ClickHouseError>
+  /**
+   * Optional overlap of `write`: succeeds once the rows are in, with an effect that waits for the
+   * aggregates, started after the rows landed (never before: a refused row must leave no state).
+   * The pipeline awaits it while the next batch's rows go in, keeping two engine sessions busy.
+   * If either part fails the caller writes the batch again with `write` (idempotent).
+   */
+  readonly writeRowsFirst?: (
+    batch: SinkBatch,
+  ) => Effect.Effect<Effect.Effect<void, ClickHouseError>, ClickHouseError>
 }
+
+/** `writeRowsFirst` where the sink has it, else `write` with nothing left to wait for. */
+export const writeRowsFirst = (sink: EventSinkService, batch: SinkBatch) =>
+  sink.writeRowsFirst?.(batch) ?? Effect.as(sink.write(batch), Effect.void)
 
 export class EventSink extends Context.Tag("rtoa/EventSink")<EventSink, EventSinkService>() {}
 
@@ -23,14 +36,16 @@ export const ClickHouseSinkLive: Layer.Layer<EventSink | MinuteCounts, never, Cl
   Effect.gen(function* () {
     const ch = yield* ClickHouse
     const counts = yield* MinuteCounts
+    const writeAggregates = (batch: SinkBatch) =>
+      Effect.zipRight(ch.insert("metrics_minutely_input", batch.aggregates), counts.touched(minutesOf(batch)))
     return {
-      write: (batch) =>
+      write: (batch) => Effect.zipRight(ch.insert("raw_events", batch.rows), writeAggregates(batch)),
+      // A daemon: the aggregates' insert finishes even if the pipeline stops before awaiting it
+      // (its offsets are then uncommitted, and the replay writes the same states again).
+      writeRowsFirst: (batch) =>
         ch
           .insert("raw_events", batch.rows)
-          .pipe(
-            Effect.zipRight(ch.insert("metrics_minutely_input", batch.aggregates)),
-            Effect.zipRight(counts.touched(minutesOf(batch))),
-          ),
+          .pipe(Effect.zipRight(Effect.forkDaemon(writeAggregates(batch))), Effect.map(Fiber.join)),
     }
   }),
 ).pipe(Layer.provideMerge(MinuteCountsLive))
