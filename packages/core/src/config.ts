@@ -213,7 +213,10 @@ export interface ProcessorConfig {
 }
 
 export const ProcessorConfig: Config.Config<ProcessorConfig> = Config.all({
-  batchMaxRows: positiveInt("BATCH_MAX_ROWS", 10_000),
+  // Only a backlog fills a batch (10,000 events/s makes ~2,000 in 200 ms): bigger batches there mean
+  // fewer parts to write and merge. Draining, 30,000 vs 10,000: 64,128 / 60,597 vs 54,087 / 39,446
+  // events/s in two alternating pairs, peak RSS 1,150 vs 1,176 MB (bench --drain-only).
+  batchMaxRows: positiveInt("BATCH_MAX_ROWS", 30_000),
   batchMaxWait: millis("BATCH_MAX_WAIT_MS", 200),
   queueCapacity: positiveInt("SOURCE_QUEUE_CAPACITY", 16),
   fetchMaxBytesPerPartition: positiveInt("SOURCE_FETCH_MAX_BYTES_PER_PARTITION", 1024 * 1024),
