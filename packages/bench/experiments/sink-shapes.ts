@@ -99,10 +99,10 @@ const cpu = () => {
   return (u.user + u.system) / 1e6
 }
 
-const once = (shape: Shape) =>
-  Effect.scoped(
+const once = (shape: Shape) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sink-shapes-"))
+  return Effect.scoped(
     Effect.gen(function* () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sink-shapes-"))
       const ch = yield* makeClickHouse({ _tag: "Embedded", dataPath: dir, database: "default" })
       yield* applyMigrations(ch, dbDir)
       if (shape === "mv") yield* ch.command(MV)
@@ -133,9 +133,10 @@ const once = (shape: Shape) =>
           `  refresh of ${minutes.length} minutes: ${(performance.now() - r0).toFixed(0)} ms wall, ${((cpu() - rc) * 1000).toFixed(0)} ms cpu`,
         )
       }
-      fs.rmSync(dir, { recursive: true, force: true })
     }),
-  )
+    // Removed once the scope closed the store's sessions.
+  ).pipe(Effect.ensuring(Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))))
+}
 
 await Effect.runPromise(
   Effect.gen(function* () {

@@ -98,8 +98,8 @@ const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, "")
  * How many statements of one client run at once. chDB runs the statements of one session one
  * after another, but sessions on the same store run side by side (measured: an insert on a second
  * session took 9 ms while a 15 s query ran on the first; on the same session it waited the 15 s).
- * So the embedded client is a pool of sessions: the sink's two inserts run together and a
- * background refresh never holds up an insert. Over HTTP the client's own connection pool does
+ * So the embedded client is a pool of sessions: one batch's aggregates go in while the next
+ * batch's rows do, and a background refresh never holds up an insert. Over HTTP the client's own connection pool does
  * this (max_open_connections, 10 by default).
  */
 const EMBEDDED_SESSIONS = 4
@@ -265,32 +265,47 @@ const rawCommand = (raw: RawClient, sql: string) =>
   attemptPromise(() => raw.command({ query: sql }).then(() => undefined))
 
 /**
- * The pool of `makeClickHouse` and `makeReadOnlyClickHouse`: embedded, `size` chDB sessions on the
- * store, each set up by `setUp` when opened; over HTTP one client taking that many requests at once.
+ * The engine's sessions, all opened and asked `SELECT 1` now, so a locked store or a dead server
+ * fails at start-up and not at some later statement. Embedded: `size` chDB sessions on the store,
+ * each set up by `setUp`; over HTTP: one client taking that many requests at once.
  */
-const sessionPool = (
+const openSessions = (
   config: ClickHouseConfig,
   size: number,
   setUp: (raw: RawClient) => Effect.Effect<void, ClickHouseError>,
 ) =>
-  config._tag === "Http"
-    ? Pool.make({ acquire: acquire(config), size: 1, concurrency: HTTP_CONCURRENT_REQUESTS })
-    : Pool.make({ acquire: Effect.tap(acquire(config), setUp), size })
+  Effect.gen(function* () {
+    const embedded = config._tag === "Embedded"
+    const sessions = yield* embedded
+      ? Pool.make({ acquire: Effect.tap(acquire(config), setUp), size })
+      : Pool.make({ acquire: acquire(config), size: 1, concurrency: HTTP_CONCURRENT_REQUESTS })
+    // Each `get` holds its session until the scope ends: every one of them is opened and checked.
+    yield* Effect.scoped(
+      Effect.forEach(
+        Array.from({ length: embedded ? size : 1 }),
+        () => Effect.flatMap(Pool.get(sessions), (raw) => rawCommand(raw, "SELECT 1")),
+        { concurrency: "unbounded", discard: true },
+      ),
+    ).pipe(Effect.mapError(startupHint))
+    return sessions
+  })
 
 /** Opens the client and checks it answers, so a locked store or a dead server fails at start-up. */
 export const makeClickHouse = (config: ClickHouseConfig) =>
   Effect.gen(function* () {
     const database = config.database
-    const sessions = yield* sessionPool(config, EMBEDDED_SESSIONS, (raw) =>
-      database === "default"
-        ? Effect.void
-        : rawCommand(raw, `CREATE DATABASE IF NOT EXISTS ${database}`).pipe(
-            Effect.zipRight(rawCommand(raw, `USE ${database}`)),
-          ),
+    const named = config._tag === "Embedded" && database !== "default"
+    // Created once, before the sessions that `USE` it open side by side.
+    if (named)
+      yield* Effect.scoped(
+        Effect.flatMap(acquire(config), (raw) =>
+          rawCommand(raw, `CREATE DATABASE IF NOT EXISTS ${database}`),
+        ),
+      ).pipe(Effect.mapError(startupHint))
+    const sessions = yield* openSessions(config, EMBEDDED_SESSIONS, (raw) =>
+      named ? rawCommand(raw, `USE ${database}`) : Effect.void,
     )
-    const client = wrap(sessions, config._tag, undefined)
-    yield* client.query("SELECT 1 AS ok").pipe(Effect.mapError(startupHint))
-    return client
+    return wrap(sessions, config._tag, undefined)
   })
 
 /**
@@ -309,7 +324,7 @@ export const makeReadOnlyClickHouse = (config: ClickHouseConfig, limits: ReadOnl
       max_threads: limits.maxThreads,
     }
     const database = config.database
-    const sessions = yield* sessionPool(config, 1, (raw) =>
+    const sessions = yield* openSessions(config, 1, (raw) =>
       Effect.forEach(
         [
           ...(database === "default" ? [] : [`USE ${database}`]),
@@ -320,14 +335,7 @@ export const makeReadOnlyClickHouse = (config: ClickHouseConfig, limits: ReadOnl
         { discard: true },
       ),
     )
-    const client = wrap(
-      sessions,
-      config._tag,
-      config._tag === "Http" ? { ...settings, readonly: 1 } : undefined,
-    )
-    // Opens the session now: a locked store fails here, not at the first operator query.
-    yield* client.query("SELECT 1 AS ok")
-    return client
+    return wrap(sessions, config._tag, config._tag === "Http" ? { ...settings, readonly: 1 } : undefined)
   })
 
 export const ClickHouseLive: Layer.Layer<ClickHouse, ClickHouseError | ConfigError.ConfigError> =

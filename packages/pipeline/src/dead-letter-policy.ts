@@ -6,7 +6,8 @@ import type { DeadLetter, SourceRecord } from "./model.ts"
  * When to stop dead-lettering (as arroyo's DlqLimit): a few refused records are the producers'
  * bugs, a stream of them is a bad deploy upstream, and dead-lettering all of it would bury the
  * real data in the DLQ. Over the limit the processor stops consuming and says why (health
- * `failed`), with the offending batch neither written to the DLQ nor committed.
+ * `failed`), with the offending batch neither written to the DLQ nor committed (its rows, and up
+ * to two later batches' rows, may already be in raw_events: uncommitted, rewritten on replay).
  */
 export class DeadLetterLimitExceeded extends Data.TaggedError("DeadLetterLimitExceeded")<{
   readonly message: string

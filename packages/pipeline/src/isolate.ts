@@ -72,19 +72,25 @@ const rejectedLetter = (event: DecodedEvent, error: ClickHouseError): DeadLetter
   detail: `${error.code === undefined ? "" : `code ${error.code}: `}${error.message.trim()}`,
 })
 
+/** A write of group `group` (its index among the groups) that failed with `error`. */
+export interface GroupFailure {
+  readonly group: number
+  readonly error: ClickHouseError
+}
+
 /**
- * Writes the groups; returns the events the engine refused, as dead letters. `failedFirst`: the
- * first write already failed this way (writeRowsAhead's), so the retries go on from there.
+ * Writes the groups; returns the events the engine refused, as dead letters. `failedFirst`: that
+ * group's first write already failed (writeRowsAhead's), so its retries go on from there.
  */
 export const writeIsolating = (
   groups: ReadonlyArray<WriteGroup>,
   settings: WriteSettings,
   hooks: WriteHooks,
-  failedFirst?: ClickHouseError,
+  failedFirst?: GroupFailure,
 ): Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink> =>
   Effect.gen(function* () {
     const sink = yield* EventSink
-    let failure = failedFirst
+    let failure: ClickHouseError | undefined
     const write = (batch: SinkBatch) =>
       Effect.suspend(() => {
         const failed = failure
@@ -122,7 +128,10 @@ export const writeIsolating = (
         ),
       )
     const letters: Array<DeadLetter> = []
-    for (const g of groups) letters.push(...(yield* isolate(g.events, g.batch)))
+    for (const [i, g] of groups.entries()) {
+      failure = failedFirst?.group === i ? failedFirst.error : undefined
+      letters.push(...(yield* isolate(g.events, g.batch)))
+    }
     return letters
   })
 
@@ -138,16 +147,22 @@ export const writeRowsAhead = (
   hooks: WriteHooks,
 ): Effect.Effect<Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink>, never, EventSink> =>
   Effect.gen(function* () {
+    if (groups.length === 0) return Effect.succeed([])
     const sink = yield* EventSink
-    const sequential = (e: ClickHouseError) => writeIsolating(groups, settings, hooks, e)
-    return yield* Effect.forEach(groups, (g) => writeRowsFirst(sink, g.batch)).pipe(
+    const sequential = (f: GroupFailure) => writeIsolating(groups, settings, hooks, f)
+    const inGroup = (group: number) => (error: ClickHouseError) => ({ group, error })
+    return yield* Effect.forEach(groups, (g, i) =>
+      Effect.mapError(writeRowsFirst(sink, g.batch), inGroup(i)),
+    ).pipe(
       Effect.map((rest) =>
-        Effect.all(rest, { discard: true }).pipe(
+        Effect.forEach(rest, (aggregates, i) => Effect.mapError(aggregates, inGroup(i)), {
+          discard: true,
+        }).pipe(
           Effect.zipRight(hooks.succeeded),
           Effect.as([] as ReadonlyArray<DeadLetter>),
           Effect.catchAll(sequential),
         ),
       ),
-      Effect.catchAll((e) => Effect.succeed(sequential(e))),
+      Effect.catchAll((f) => Effect.succeed(sequential(f))),
     )
   })

@@ -62,6 +62,8 @@ type Commit = EventSourceService<unknown>["commit"]
 /** A prepared batch whose rows are in, with the rest of its write under way. */
 interface WritingBatch extends PreparedBatch {
   readonly insertStart: number
+  /** How long the rows insert took (the happy path; a failed one is retried in the next stage). */
+  readonly rowsInsertMs: number
   /** Waits for the aggregates; yields the events the engine refused, as dead letters. */
   readonly written: Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink>
 }
@@ -93,7 +95,8 @@ const startWrite = (settings: PipelineSettings, member: string) => (prepared: Pr
     const { sinkHooks } = yield* reporting(member)
     const insertStart = yield* Clock.currentTimeMillis
     const written = yield* writeRowsAhead(prepared.groups, settings, sinkHooks)
-    return { ...prepared, insertStart, written } satisfies WritingBatch
+    const rowsInsertMs = (yield* Clock.currentTimeMillis) - insertStart
+    return { ...prepared, insertStart, rowsInsertMs, written } satisfies WritingBatch
   })
 
 /**
@@ -104,7 +107,7 @@ const startWrite = (settings: PipelineSettings, member: string) => (prepared: Pr
  */
 const finishBatch =
   (settings: PipelineSettings, commit: Commit, policy: DeadLetterPolicy, member: string) =>
-  ({ records, events, refused, groups, insertStart, written: writing }: WritingBatch) =>
+  ({ records, events, refused, groups, insertStart, rowsInsertMs, written: writing }: WritingBatch) =>
     Effect.gen(function* () {
       const deadLetters = yield* DeadLetterSink
       const { observer, retrying } = yield* reporting(member)
@@ -147,6 +150,8 @@ const finishBatch =
         "batch.inserts": groups.length,
         "batch.minute_groups": groups.reduce((n, g) => n + g.batch.aggregates.length, 0),
         "batch.offsets": offsetRanges(bounds),
+        "batch.rows_insert_ms": rowsInsertMs,
+        // From the rows insert to both writes and the dead letters acknowledged.
         "batch.insert_ms": acked - insertStart,
         "batch.max_end_to_end_ms": acked - oldest,
       })
@@ -166,7 +171,7 @@ export const processBatch = (settings: PipelineSettings) => {
 
 /**
  * The pipeline over `source`: records cut into micro-batches by size or time, each prepared,
- * written and committed in order (one batch at a time keeps commits ordered per partition). Ends
+ * written and committed in order (commits one batch at a time, ordered per partition). Ends
  * when the source ends (after `drain`), having flushed the last partial batch; fails when the
  * dead-letter policy trips or a write fails for good (schema, or the retry gave up). The next
  * batch is decoded and grouped while this one's insert runs in the engine (one prepared batch
@@ -185,7 +190,8 @@ export const runBatches = <E>(source: EventSourceService<E>, settings: PipelineS
       // The next batch is decoded while this one's insert is in the engine (one batch ahead).
       Stream.buffer({ capacity: 1 }),
       Stream.mapEffect(startWrite(settings, member)),
-      // One batch's aggregates are written while the next one's rows go in.
+      // One batch's aggregates are written while the next one's rows go in (with the buffer, up
+      // to three batches may have rows written and not yet committed).
       Stream.buffer({ capacity: 1 }),
       Stream.mapEffect(finishBatch(settings, source.commit, policy, member)),
       Stream.runDrain,

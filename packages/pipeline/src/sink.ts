@@ -31,21 +31,26 @@ export class EventSink extends Context.Tag("rtoa/EventSink")<EventSink, EventSin
  * The ClickHouse sink, with the counts refresher the minutes of every acknowledged batch go to
  * (also provided, for the console's data version).
  */
-export const ClickHouseSinkLive: Layer.Layer<EventSink | MinuteCounts, never, ClickHouse> = Layer.effect(
+export const ClickHouseSinkLive: Layer.Layer<EventSink | MinuteCounts, never, ClickHouse> = Layer.scoped(
   EventSink,
   Effect.gen(function* () {
     const ch = yield* ClickHouse
     const counts = yield* MinuteCounts
+    const scope = yield* Effect.scope
     const writeAggregates = (batch: SinkBatch) =>
       Effect.zipRight(ch.insert("metrics_minutely_input", batch.aggregates), counts.touched(minutesOf(batch)))
     return {
       write: (batch) => Effect.zipRight(ch.insert("raw_events", batch.rows), writeAggregates(batch)),
-      // A daemon: the aggregates' insert finishes even if the pipeline stops before awaiting it
-      // (its offsets are then uncommitted, and the replay writes the same states again).
+      // Forked in the sink's scope, uninterruptible: if the pipeline stops before awaiting it, the
+      // sink's release waits for this one insert (an engine session is never closed under a running
+      // statement); its offsets are uncommitted, so a replay writes the same states again.
       writeRowsFirst: (batch) =>
         ch
           .insert("raw_events", batch.rows)
-          .pipe(Effect.zipRight(Effect.forkDaemon(writeAggregates(batch))), Effect.map(Fiber.join)),
+          .pipe(
+            Effect.zipRight(Effect.forkIn(Effect.uninterruptible(writeAggregates(batch)), scope)),
+            Effect.map(Fiber.join),
+          ),
     }
   }),
 ).pipe(Layer.provideMerge(MinuteCountsLive))

@@ -14,7 +14,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client"
 export const LATENCY_BUCKETS = [
   0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60,
 ] as const
-const BATCH_BUCKETS = [1, 10, 100, 1_000, 5_000, 10_000, 50_000] as const
+const BATCH_BUCKETS = [1, 10, 100, 1_000, 5_000, 10_000, 30_000, 50_000] as const
 
 export class Histogram {
   readonly bounds: ReadonlyArray<number>
