@@ -1,7 +1,14 @@
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { applyMigrations, ClickHouseConfig, kafkaTry, makeClickHouse, makeKafka } from "@rtoa/core"
-import { brokers, repoRoot, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
+import {
+  brokers,
+  repoRoot,
+  settledRead,
+  tempDir,
+  testConfig,
+  uniqueName,
+} from "@rtoa/core/test/support/it.ts"
 import { Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
 import { processorProgram } from "../src/app.ts"
@@ -130,13 +137,9 @@ describe("processor against the real broker and embedded ClickHouse", () => {
       const minuteStates = rows(
         "SELECT time_window AS minute, uniqExactMerge(event_count_state) AS events, uniqMerge(unique_users_state) AS users FROM metrics_minutely GROUP BY minute ORDER BY minute DESC",
       )
-      const perMinute = yield* minuteStates.pipe(
-        Effect.filterOrFail(
-          (r) => r.reduce((n, m) => n + Number(m.events), 0) === truthTotal,
-          () => "minute states incomplete",
-        ),
-        Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("30 seconds"))),
-        Effect.orElse(() => minuteStates),
+      const perMinute = yield* settledRead(
+        minuteStates,
+        (r) => r.reduce((n, m) => n + Number(m.events), 0) === truthTotal,
       )
       expect(
         perMinute.map((r) => ({ minute: r.minute, events: Number(r.events), users: Number(r.users) })),

@@ -10,7 +10,7 @@ import {
   KafkaClientLive,
   kafkaTry,
 } from "@rtoa/core"
-import { repoRoot, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
+import { repoRoot, settledRead, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
 import { ClickHouseSinkLive, defaultRetry, EventSink } from "@rtoa/pipeline"
 import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { Partitioners } from "kafkajs"
@@ -145,13 +145,9 @@ describe("ClickHouse outage", () => {
         const minuteStates = ch.query<{ events: string; users: string }>(
           "SELECT uniqExactMerge(event_count_state) AS events, uniqMerge(unique_users_state) AS users FROM metrics_minutely GROUP BY time_window ORDER BY time_window",
         )
-        const perMinute = yield* minuteStates.pipe(
-          Effect.filterOrFail(
-            (rows) => rows.reduce((n, r) => n + Number(r.events), 0) === EVENTS,
-            () => "minute states incomplete",
-          ),
-          Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("30 seconds"))),
-          Effect.orElse(() => minuteStates),
+        const perMinute = yield* settledRead(
+          minuteStates,
+          (rows) => rows.reduce((n, r) => n + Number(r.events), 0) === EVENTS,
         )
         expect(perMinute.map((r) => Number(r.events))).toEqual([EVENTS / 2, EVENTS / 2])
         expect(perMinute.map((r) => Number(r.users))).toEqual([997, 997])

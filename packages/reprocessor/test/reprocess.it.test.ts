@@ -10,7 +10,14 @@ import {
   KafkaClientLive,
   makeClickHouse,
 } from "@rtoa/core"
-import { brokers, repoRoot, tempDir, testConfig, uniqueName } from "@rtoa/core/test/support/it.ts"
+import {
+  brokers,
+  repoRoot,
+  settledRead,
+  tempDir,
+  testConfig,
+  uniqueName,
+} from "@rtoa/core/test/support/it.ts"
 import { processorProgram } from "@rtoa/processor"
 import { Context, Effect, Either, Fiber, Layer, Schedule } from "effect"
 import { type Admin, Partitioners } from "kafkajs"
@@ -106,17 +113,9 @@ const waitForRaw = (ch: ClickHouseClient, n: number) =>
     Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("45 seconds"))),
   )
 
-// The sink writes raw_events before the metric states (processor sink.ts), so a raw count that
-// is complete can still miss the last batch's states: read them until they match, then compare.
+// A complete raw count can still miss the last batch's states: read them until they match.
 const settledMetrics = (ch: ClickHouseClient, expected: ReturnType<typeof truth>) =>
-  metrics(ch).pipe(
-    Effect.filterOrFail(
-      (m) => isDeepStrictEqual(m, expected),
-      () => "metric states not settled yet",
-    ),
-    Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("15 seconds"))),
-    Effect.orElse(() => metrics(ch)),
-  )
+  settledRead(metrics(ch), (m) => isDeepStrictEqual(m, expected), "15 seconds")
 
 /** Migrated store, the live processor running in this process, the topic seeded and ingested. */
 const HarnessLive = Layer.scoped(

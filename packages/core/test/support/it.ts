@@ -4,7 +4,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { ConfigProvider, Layer } from "effect"
+import { ConfigProvider, type Duration, Effect, Layer, Schedule } from "effect"
 
 /** A fresh name per test, so tests share one broker without seeing each other's data. */
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`
@@ -40,4 +40,20 @@ export const runCli = (env: NodeJS.ProcessEnv, ...args: Array<string>) =>
       stdout: e.stdout,
       stderr: e.stderr,
     }),
+  )
+
+/**
+ * Reads `read` every 250 ms until `settled` holds, for at most `timeout`; then (or when it holds)
+ * answers the last read, for the test to assert on. The sink writes a batch's raw rows before its
+ * minute states, so a complete raw count can still miss the last batch's states.
+ */
+export const settledRead = <A, E, R>(
+  read: Effect.Effect<A, E, R>,
+  settled: (a: A) => boolean,
+  timeout: Duration.DurationInput = "30 seconds",
+) =>
+  read.pipe(
+    Effect.filterOrFail(settled, () => "not settled yet"),
+    Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo(timeout))),
+    Effect.orElse(() => read),
   )
