@@ -68,6 +68,9 @@ interface WritingBatch extends PreparedBatch {
   readonly written: Effect.Effect<ReadonlyArray<DeadLetter>, ClickHouseError, EventSink>
 }
 
+/** What the write stages tell the observer, built once per pipeline run. */
+type Reporting = Effect.Effect.Success<ReturnType<typeof reporting>>
+
 const reporting = (member: string) =>
   Effect.map(PipelineObserver, (observer) => {
     const retrying = (what: string) => (e: { readonly message: string }) =>
@@ -76,6 +79,7 @@ const reporting = (member: string) =>
         Effect.logWarning(`${what} failed, retrying: ${e.message}`),
       )
     return {
+      member,
       observer,
       retrying,
       sinkHooks: {
@@ -90,14 +94,15 @@ const reporting = (member: string) =>
  * Sink, first step: the batch's rows go in (visible from here) and its aggregates are started;
  * the next stage waits for them while this one writes the next batch's rows.
  */
-const startWrite = (settings: PipelineSettings, member: string) => (prepared: PreparedBatch) =>
-  Effect.gen(function* () {
-    const { sinkHooks } = yield* reporting(member)
-    const insertStart = yield* Clock.currentTimeMillis
-    const written = yield* writeRowsAhead(prepared.groups, settings, sinkHooks)
-    const rowsInsertMs = (yield* Clock.currentTimeMillis) - insertStart
-    return { ...prepared, insertStart, rowsInsertMs, written } satisfies WritingBatch
-  })
+const startWrite =
+  (settings: PipelineSettings, { sinkHooks }: Reporting) =>
+  (prepared: PreparedBatch) =>
+    Effect.gen(function* () {
+      const insertStart = yield* Clock.currentTimeMillis
+      const written = yield* writeRowsAhead(prepared.groups, settings, sinkHooks)
+      const rowsInsertMs = (yield* Clock.currentTimeMillis) - insertStart
+      return { ...prepared, insertStart, rowsInsertMs, written } satisfies WritingBatch
+    })
 
 /**
  * Sink, second step (rows the engine refuses become dead letters) -> dead letters -> commit. The
@@ -106,11 +111,15 @@ const startWrite = (settings: PipelineSettings, member: string) => (prepared: Pr
  * yet committed. Before anything is dead-lettered the policy may stop the pipeline.
  */
 const finishBatch =
-  (settings: PipelineSettings, commit: Commit, policy: DeadLetterPolicy, member: string) =>
+  (
+    settings: PipelineSettings,
+    commit: Commit,
+    policy: DeadLetterPolicy,
+    { member, observer, retrying }: Reporting,
+  ) =>
   ({ records, events, refused, groups, insertStart, rowsInsertMs, written: writing }: WritingBatch) =>
     Effect.gen(function* () {
       const deadLetters = yield* DeadLetterSink
-      const { observer, retrying } = yield* reporting(member)
       const rejected = yield* writing
       const letters = rejected.length === 0 ? refused : [...refused, ...rejected]
       const breach = policy.check(records, letters)
@@ -161,12 +170,14 @@ const finishBatch =
 export const processBatch = (settings: PipelineSettings) => {
   const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
   return (records: Chunk.Chunk<SourceRecord>) =>
-    Effect.flatMap(EventSource, (source) =>
-      prepareBatch(settings)(records).pipe(
-        Effect.flatMap(startWrite(settings, "0")),
-        Effect.flatMap(finishBatch(settings, source.commit, policy, "0")),
-      ),
-    )
+    Effect.gen(function* () {
+      const source = yield* EventSource
+      const report = yield* reporting("0")
+      return yield* prepareBatch(settings)(records).pipe(
+        Effect.flatMap(startWrite(settings, report)),
+        Effect.flatMap(finishBatch(settings, source.commit, policy, report)),
+      )
+    })
 }
 
 /**
@@ -182,18 +193,19 @@ export const processBatch = (settings: PipelineSettings) => {
  * (0.77x to 1.66x: this box's noise), 1.1-1.3 -> 1.4-1.5 cores.
  */
 export const runBatches = <E>(source: EventSourceService<E>, settings: PipelineSettings, member = "0") =>
-  Effect.suspend(() => {
+  Effect.gen(function* () {
     const policy = makeDeadLetterPolicy(settings.deadLetterLimits)
-    return source.records.pipe(
+    const report = yield* reporting(member)
+    return yield* source.records.pipe(
       Stream.groupedWithin(settings.batchMaxRows, settings.batchMaxWait),
       Stream.mapEffect(prepareBatch(settings)),
       // The next batch is decoded while this one's insert is in the engine (one batch ahead).
       Stream.buffer({ capacity: 1 }),
-      Stream.mapEffect(startWrite(settings, member)),
+      Stream.mapEffect(startWrite(settings, report)),
       // One batch's aggregates are written while the next one's rows go in (with the buffer, up
       // to three batches may have rows written and not yet committed).
       Stream.buffer({ capacity: 1 }),
-      Stream.mapEffect(finishBatch(settings, source.commit, policy, member)),
+      Stream.mapEffect(finishBatch(settings, source.commit, policy, report)),
       Stream.runDrain,
     )
   })
