@@ -99,8 +99,8 @@ const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, "")
  * after another, but sessions on the same store run side by side (measured: an insert on a second
  * session took 9 ms while a 15 s query ran on the first; on the same session it waited the 15 s).
  * So the embedded client is a pool of sessions: one batch's aggregates go in while the next
- * batch's rows do, and a background refresh never holds up an insert. Over HTTP the client's own connection pool does
- * this (max_open_connections, 10 by default).
+ * batch's rows do, and a background refresh never holds up an insert. Over HTTP the client's own
+ * connection pool does this (max_open_connections, 10 by default).
  */
 const EMBEDDED_SESSIONS = 4
 const HTTP_CONCURRENT_REQUESTS = 10
